@@ -1,0 +1,29 @@
+"""Tests for training.model: the original architecture exactly, and ours."""
+
+import pytest
+
+from training.model import build_model
+
+
+def test_original_architecture_is_exact():
+    model = build_model("original", 9)
+    summary = [(layer.__class__.__name__, getattr(layer, "filters", None) or getattr(layer, "units", None))
+               for layer in model.layers]
+    assert summary == [("Conv2D", 30), ("MaxPooling2D", None), ("Conv2D", 15), ("MaxPooling2D", None),
+                       ("Dropout", None), ("Flatten", None), ("Dense", 128), ("Dense", 50), ("Dense", 9)]
+    assert model.layers[0].kernel_size == (3, 3)
+    assert model.layers[4].rate == 0.2
+    assert model.layers[-1].activation.__name__ == "softmax"
+
+
+def test_sketchnet_shape_and_size():
+    model = build_model("sketchnet", 34)
+    assert model.input_shape == (None, 28, 28, 1)
+    assert model.output_shape == (None, 34)
+    assert model.count_params() < 200_000  # about 160 KB of weights once quantized to uint8
+
+
+@pytest.mark.parametrize("name, classes, message", [("resnet", 3, "unknown model"), ("original", 1, "at least 2")])
+def test_bad_arguments(name, classes, message):
+    with pytest.raises(ValueError, match=message):
+        build_model(name, classes)

@@ -1,0 +1,116 @@
+"""Tests for the rasterizers: Python vs JavaScript on real drawings, and Python vs the dataset's renderer.
+
+The reference renderer is the cairo recipe of the dataset's issue 19
+(https://github.com/googlecreativelab/quickdraw-dataset/issues/19), through cairocffi; test-only.
+"""
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import ARTIFACTS, ROOT, SHARED_DATA, shared_drawings
+from training import raster
+
+
+def cairo_reference(drawing, side=28, line_diameter=16, padding=16):
+    import cairocffi as cairo
+
+    surface = cairo.ImageSurface(cairo.FORMAT_ARGB32, side, side)
+    context = cairo.Context(surface)
+    context.set_antialias(cairo.ANTIALIAS_BEST)
+    context.set_line_cap(cairo.LINE_CAP_ROUND)
+    context.set_line_join(cairo.LINE_JOIN_ROUND)
+    context.set_line_width(line_diameter)
+    total_padding = padding * 2.0 + line_diameter
+    scale = side / (256.0 + total_padding)
+    context.scale(scale, scale)
+    context.translate(total_padding / 2.0, total_padding / 2.0)
+    context.set_source_rgb(0, 0, 0)
+    context.paint()
+    strokes = [np.array(stroke[:2], dtype=float) for stroke in drawing]
+    offset = ((256.0, 256.0) - np.hstack(strokes).max(axis=1)) / 2.0
+    context.set_source_rgb(1, 1, 1)
+    for xs, ys in (stroke + offset.reshape(-1, 1) for stroke in strokes):
+        context.move_to(xs[0], ys[0])
+        for x, y in zip(xs, ys):
+            context.line_to(x, y)
+        context.stroke()
+    surface.flush()
+    return np.frombuffer(surface.get_data(), np.uint8).reshape(side, side, 4)[:, :, 2].astype(int)
+
+
+def test_python_and_javascript_agree_on_real_drawings():
+    drawings = shared_drawings()
+    assert len(drawings) >= 100
+    lines = "".join(json.dumps({"drawing": drawing}) + "\n" for _, drawing in drawings)
+    result = subprocess.run(["node", str(ROOT / "tests" / "js" / "raster_cli.mjs")], input=lines,
+                            capture_output=True, text=True, check=True, timeout=120)
+    javascript = np.array([json.loads(line) for line in result.stdout.splitlines()])
+    python = np.array([raster.rasterize(drawing) for _, drawing in drawings])
+    assert javascript.shape == python.shape == (len(drawings), 784)
+    assert np.abs(javascript - python).max() <= 1
+
+
+def test_close_to_the_datasets_own_renderer():
+    drawings = shared_drawings()
+    render_difference = [np.abs(cairo_reference(d) - np.array(raster.render(d))).mean() for _, d in drawings]
+    full_difference = [np.abs(cairo_reference(d) - np.array(raster.rasterize(d)).reshape(28, 28)).mean()
+                       for _, d in drawings]
+    report = {"drawings": len(drawings),
+              "render_mean_abs_difference": float(np.mean(render_difference)),
+              "render_worst_drawing": float(np.max(render_difference)),
+              "rasterize_mean_abs_difference": float(np.mean(full_difference))}
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "raster_vs_cairo.json").write_text(json.dumps(report, indent=2))
+    print(report)
+    # Measured 0.51 and 1.22 grey levels (of 255) per pixel; a doubling means the recipe drifted.
+    assert report["render_mean_abs_difference"] < 1.0
+    assert report["rasterize_mean_abs_difference"] < 2.5
+
+
+def test_looks_like_the_training_bitmaps():
+    """The mean image of rasterized eyes is close to the mean of the eye bitmaps (same framing and ink)."""
+    bitmaps = np.load(SHARED_DATA / "bitmaps" / "eye.npy", mmap_mode="r")[:2000].astype(float)
+    ours = np.array([raster.rasterize(d) for word, d in shared_drawings() if word == "eye"], dtype=float)
+    assert abs(ours.mean() - bitmaps.mean()) < 0.25 * bitmaps.mean()
+    assert abs((ours > 0).mean() - (bitmaps > 0).mean()) < 0.05
+
+
+def test_normalize_is_the_datasets_simplification():
+    drawing = [[[10, 20, 30, 40, 50], [100, 101, 100, 101, 100]], [[1000], [500]]]
+    normalized = raster.normalize(drawing)
+    xs = [x for stroke in normalized for x in stroke[0]]
+    ys = [y for stroke in normalized for y in stroke[1]]
+    assert min(xs) == 0 and min(ys) == 0 and max(max(xs), max(ys)) == 255
+    assert normalized[0] == [[0, 10], [0, 0]]  # scale 255/990; RDP (epsilon 2) drops the wiggle
+    assert normalized[1] == [[255], [103]]
+
+
+def test_time_row_is_ignored_and_scale_does_not_matter():
+    drawing = [[[0, 30, 60], [0, 50, 10]], [[10, 50], [40, 45]]]
+    timed = [stroke + [[0, 5, 9][:len(stroke[0])]] for stroke in drawing]
+    bigger = [[[x * 7.5 + 100 for x in xs], [y * 7.5 - 30 for y in ys]] for xs, ys in drawing]
+    assert raster.rasterize(drawing) == raster.rasterize(timed) == raster.rasterize(bigger)
+
+
+def test_a_dot_is_drawn():
+    image = np.array(raster.rasterize([[[5], [5]]])).reshape(28, 28)
+    # A disc of radius 8 * 28 / 304 = 0.74 px centred on the corner (14, 14): a quarter in each of 4 pixels.
+    assert (image > 0).sum() == 4 and (image[13:15, 13:15] == image[13, 13]).all()
+    assert abs(image.sum() / 255 - np.pi * (8 * 28 / 304) ** 2) < 0.05
+
+
+@pytest.mark.parametrize("drawing, message", [
+    ([], "non-empty"),
+    ([[[1, 2], [3]]], "2 x values but 1 y values"),
+    ([[[], []]], "no points"),
+    ([[["a"], [1]]], "must be numbers"),
+    ([[[float("nan")], [1]]], "finite"),
+    ([[[1]]], "must be"),
+    ("strokes", "non-empty list"),
+])
+def test_bad_drawings(drawing, message):
+    with pytest.raises(ValueError, match=message):
+        raster.rasterize(drawing)

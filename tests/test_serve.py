@@ -1,0 +1,235 @@
+"""Tests for serve.py with Flask's test client: routes, headers, POST /predict good and bad, start-up."""
+
+import base64
+import io
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+import serve
+from conftest import ROOT, shared_drawings
+from training import raster
+
+CAT = [[[0, 50, 100, 150], [0, 80, 20, 90]], [[20, 60], [100, 110]]]
+
+
+def png_data_url(image):
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def canvas_png(drawing, size=400, background=(255, 255, 255, 255), ink=(0, 0, 0, 255)):
+    """A drawing as the original app's canvas would post it."""
+    image = Image.new("RGBA", (size, size), background)
+    pen = ImageDraw.Draw(image)
+    for xs, ys in drawing:
+        points = [(x * size / 300 + 20, y * size / 300 + 20) for x, y in zip(xs, ys)]
+        pen.line(points if len(points) > 1 else points * 2, fill=ink, width=8, joint="curve")
+    return png_data_url(image)
+
+
+def huge_png(width, height):
+    """A tiny file that claims to be an enormous image (the header is all the server may read)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    body = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 100))
+    return "data:image/png;base64," + base64.b64encode(body).decode()
+
+
+def post(client, payload, **kwargs):
+    return client.post("/predict", data=json.dumps(payload) if not isinstance(payload, (str, bytes)) else payload,
+                       content_type=kwargs.pop("content_type", "application/json"), **kwargs)
+
+
+@pytest.mark.parametrize("payload", [
+    {"strokes": CAT},
+    {"strokes": [[[0, 50, 100], [0, 80, 20], [0, 16, 33]]]},       # a time row is ignored
+    {"strokes": [[[0.5, 1e5], [2.25, -3e4]]]},                      # any coordinate scale
+    {"strokes": [[[7], [7]]]},                                      # a single dot
+    {"image": canvas_png(CAT)},
+    {"image": canvas_png(CAT, background=(0, 0, 0, 0))},            # transparent canvas, dark ink
+    {"image": canvas_png(CAT, background=(0, 0, 0, 255), ink=(255, 255, 255, 255))},  # light on dark
+])
+def test_predict_good_payloads(client, app, payload):
+    response = post(client, payload)
+    assert response.status_code == 200, response.json
+    body = response.json
+    labels = app.extensions["predictor"].labels
+    assert body["model"] == app.extensions["predictor"].model_hash
+    assert sorted(p["label"] for p in body["predictions"]) == sorted(labels)
+    probabilities = [p["probability"] for p in body["predictions"]]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert abs(sum(probabilities) - 1) < 1e-4
+
+
+def test_strokes_and_their_png_agree_roughly(client):
+    drawings = [d for word, d in shared_drawings(per_class=2)][:30]
+    agree = 0
+    for drawing in drawings:
+        by_strokes = post(client, {"strokes": drawing}).json["predictions"][0]["label"]
+        by_image = post(client, {"image": canvas_png(drawing)}).json["predictions"][0]["label"]
+        agree += by_strokes == by_image
+    assert agree >= len(drawings) * 0.5  # The PNG path approximates line width; strokes are the contract.
+
+
+def test_predict_uses_the_python_rasterizer(client, app):
+    expected = app.extensions["predictor"].predict(raster.rasterize(CAT))
+    assert post(client, {"strokes": CAT}).json["predictions"] == expected
+
+
+@pytest.mark.parametrize("payload, status, message", [
+    ("{not json", 400, "not valid JSON"),
+    ('{"strokes": [[[NaN], [1]]]}', 400, "NaN"),
+    ('{"strokes": [[[Infinity], [1]]]}', 400, "Infinity"),
+    ('{"strokes": [[[1e400], [1]]]}', 400, "finite"),
+    ("[1, 2]", 400, "JSON object"),
+    ("null", 400, "JSON object"),
+    ({}, 400, "exactly one of"),
+    ({"strokes": CAT, "image": "x"}, 400, "exactly one of"),
+    ({"strokes": CAT, "colour": "red"}, 400, "unknown field(s): colour"),
+    ({"strokes": []}, 400, "empty"),
+    ({"strokes": "abc"}, 400, "must be a list"),
+    ({"strokes": [[1, 2]]}, 400, "stroke 0 must be"),
+    ({"strokes": [[[1, 2]]]}, 400, "stroke 0 must be"),
+    ({"strokes": [[[1, 2], [3]]]}, 400, "2 x values but 1 y values"),
+    ({"strokes": [[[], []]]}, 400, "no points"),
+    ({"strokes": [[["1"], [2]]]}, 400, "must be a number"),
+    ({"strokes": [[[True], [2]]]}, 400, "must be a number"),
+    ({"strokes": [[[None], [2]]]}, 400, "must be a number"),
+    ({"strokes": [[[[1]], [2]]]}, 400, "must be a number"),
+    ({"strokes": [[[1], [2]]] * 201}, 400, "too many strokes: 201"),
+    ({"strokes": [[list(range(20_001)), list(range(20_001))]]}, 400, "too many points"),
+    ({"image": 5}, 400, "data URL"),
+    ({"image": "data:image/jpeg;base64,AAAA"}, 400, "data URL"),
+    ({"image": "data:image/png;base64,@@@@"}, 400, "not valid base64"),
+    ({"image": "data:image/png;base64," + base64.b64encode(b"GIF89a...").decode()}, 400, "not a PNG"),
+    ({"image": huge_png(100_000, 100_000)}, 400, "100000x100000 pixels"),
+    ({"image": huge_png(0, 10)}, 400, "0x10 pixels"),
+    ({"image": huge_png(64, 64)}, 400, "not a readable PNG"),
+    ({"image": png_data_url(Image.new("RGB", (50, 50), "white"))}, 400, "no ink"),
+])
+def test_predict_bad_payloads(client, payload, status, message):
+    response = post(client, payload)
+    assert response.status_code == status
+    assert message in response.json["error"]
+
+
+def test_wrong_content_type(client):
+    response = client.post("/predict", data="strokes=1", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and "application/json" in response.json["error"]
+
+
+def test_body_too_large(client):
+    response = post(client, b'{"strokes": [' + b" " * (3 * 1024 * 1024) + b"]}")
+    assert response.status_code == 413 and "too large" in response.json["error"]
+
+
+def test_deep_nesting_is_a_client_error(client):
+    response = post(client, "[" * 100_000 + "]" * 100_000)
+    assert response.status_code in (400, 413)
+
+
+def test_get_predict_is_405_json(client):
+    response = client.get("/predict")
+    assert response.status_code == 405 and response.json["error"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(
+        st.sampled_from(["strokes", "image", "x"]) | st.text(max_size=3), children, max_size=3),
+    max_leaves=40)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=json_values)
+def test_random_json_never_breaks_the_server(client, payload):
+    response = post(client, payload)
+    assert 200 <= response.status_code < 300 or 400 <= response.status_code < 500
+    assert client.get("/healthz").status_code == 200
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(strokes=st.lists(st.lists(st.lists(st.floats(-1e6, 1e6) | st.integers(-10**9, 10**9), max_size=6),
+                                 min_size=2, max_size=3), max_size=4))
+def test_random_strokes_are_predicted_or_refused(client, strokes):
+    response = post(client, {"strokes": strokes})
+    assert response.status_code in (200, 400), response.json
+
+
+@pytest.mark.parametrize("path, content_type", [
+    ("/", "text/html"),
+    ("/js/main.js", "text/javascript"),
+    ("/css/app.css", "text/css"),
+    ("/model/model.json", "application/json"),
+    ("/model/metadata.json", "application/json"),
+    ("/model/group1-shard1of1.bin", "application/octet-stream"),
+    ("/vendor/tf.es2017.min.js", "text/javascript"),
+    ("/vendor/tfjs-backend-wasm-simd.wasm", "application/wasm"),
+])
+def test_files_and_mime_types(client, path, content_type):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.mimetype == content_type
+    assert response.headers["Cache-Control"] == "no-cache" and response.headers.get("ETag")
+
+
+@pytest.mark.parametrize("path", [
+    "/vendor/tf.min.js", "/vendor/../package.json", "/vendor/%2e%2e/serve.py", "/../serve.py", "/js/",
+    "/js", "/model/", "/model/../../serve.py", "/%2e%2e/%2e%2e/etc/passwd", "/node_modules/axe-core/axe.js",
+    "/serve.py", "/nope.html",
+])
+def test_nothing_outside_the_roots(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json == {"error": "not found"}
+
+
+def test_model_is_revalidated_by_etag(client):
+    first = client.get("/model/group1-shard1of1.bin")
+    again = client.get("/model/group1-shard1of1.bin", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_security_headers(client):
+    headers = client.get("/").headers
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "'wasm-unsafe-eval'" in policy
+    assert "'unsafe-eval'" not in policy.replace("'wasm-unsafe-eval'", "") and "'unsafe-inline'" not in policy
+    assert "http" not in policy  # no other origin
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+    assert client.post("/predict", json={"strokes": CAT}).headers["Cache-Control"] == "no-store"
+
+
+def test_healthz(client, app):
+    body = client.get("/healthz").json
+    assert body == {"status": "ok", "model": app.extensions["predictor"].model_hash,
+                    "classes": len(app.extensions["predictor"].labels)}
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda folder: None, "model.json is missing"),
+    (lambda folder: (folder / "model.json").write_text("{}"), "metadata.json is missing"),
+    (lambda folder: [(folder / name).write_text("{}") for name in ("model.json", "metadata.json")],
+     "cannot load the model"),
+])
+def test_broken_model_folder_stops_start_up(tmp_path, capsys, setup, message):
+    setup(tmp_path)
+    assert serve.main(["--model", str(tmp_path), "--port", "0"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and message in error[0]
+
+
+def test_model_dir_from_config(app):
+    assert serve.create_app({"PREDICTOR": app.extensions["predictor"], "MODEL_DIR": str(ROOT / "web" / "model")})

@@ -1,0 +1,95 @@
+"""Tests for training.train: a 1-epoch smoke run on tiny data, and one-line errors on bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+
+def test_smoke_run_writes_every_artifact(smoke_run):
+    for name in ("model.h5", "config.json", "metrics.json", "confusion_matrix.png", "misclassified.png",
+                 "training_curves.png"):
+        assert (smoke_run / name).is_file(), name
+    config = json.loads((smoke_run / "config.json").read_text())
+    metrics = json.loads((smoke_run / "metrics.json").read_text())
+    assert config["classes"] == ["eye", "hand", "nose"] and config["seed"] == 1337
+    assert config["epochs"] == 1 and config["model"] == "sketchnet"
+    assert 0 <= metrics["test"]["top1"] <= metrics["test"]["top3"] <= 1
+    assert set(metrics["test"]["per_class"]) == {"eye", "hand", "nose"}
+    assert np.array(metrics["test"]["confusion_matrix"]).shape == (3, 3)
+    assert metrics["training_seconds"] > 0
+    assert not [p for p in smoke_run.parent.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def run_train(*args):
+    return subprocess.run([sys.executable, "-m", "training.train", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def main_in_process(capsys, *args):
+    """training.train.main as the CLI runs it, in this process (no TensorFlow start-up per case)."""
+    from training import train
+
+    try:
+        status = train.main(list(args))
+    except SystemExit as exit_:  # argparse's own errors
+        status = exit_.code
+    return status, capsys.readouterr().err
+
+
+@pytest.fixture()
+def bad_data_dir(tmp_path):
+    (tmp_path / "bitmaps").mkdir()
+    np.save(tmp_path / "bitmaps" / "cat.npy", np.zeros((10, 784), np.uint8))
+    np.save(tmp_path / "bitmaps" / "square.npy", np.zeros((10, 28, 28), np.uint8))
+    np.save(tmp_path / "bitmaps" / "floaty.npy", np.zeros((10, 784), np.float64))
+    return tmp_path
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--classes", "cat", "unicorn"], "no bitmap file for class 'unicorn'"),
+    (["--classes", "cat", "square"], "shape is (10, 28, 28)"),
+    (["--classes", "cat", "floaty"], "dtype is float64"),
+    (["--preset", "no-such-preset"], "unknown preset"),
+    (["--classes"], "expected at least one argument"),
+    (["--classes", "cat", "--model", "resnet"], "unknown model"),
+    (["--classes", "cat", "--epochs", "0"], "--epochs must be at least 1"),
+    (["--classes", "cat", "--twin-fraction", "2"], "--twin-fraction"),
+])
+def test_bad_input_is_one_line_and_exit_2(bad_data_dir, tmp_path, capsys, extra, message):
+    out = tmp_path / "out" / "run"
+    status, stderr = main_in_process(capsys, "--data-dir", str(bad_data_dir), "--out", str(out), *extra)
+    assert status == 2
+    assert message in stderr
+    assert not out.exists()
+
+
+def test_cli_error_has_no_traceback(bad_data_dir, tmp_path):
+    result = run_train("--data-dir", str(bad_data_dir), "--classes", "unicorn", "--out", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: no bitmap file for class 'unicorn' in "
+                                                  f"{bad_data_dir} (looked for unicorn.npy and "
+                                                  "full_numpy_bitmap_unicorn.npy)"]
+
+
+def test_unwritable_output_folder(bad_data_dir, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    status, stderr = main_in_process(capsys, "--data-dir", str(bad_data_dir), "--classes", "cat",
+                                     "--out", str(blocker / "run"))
+    assert status == 2 and "not writable" in stderr
+
+
+def test_extra_strokes_must_name_known_classes(tiny_data_dir, tmp_path):
+    from training import train
+
+    extra = tmp_path / "corrections.ndjson"
+    extra.write_text(json.dumps({"word": "eye", "drawing": [[[0, 50, 100], [0, 40, 0]]]}) + "\n")
+    images, labels = train.load_extra_strokes([str(extra)], ["eye", "hand"])
+    assert images.shape == (1, 28, 28, 1) and labels.tolist() == [0]
+    with pytest.raises(ValueError, match="not a class of this run"):
+        train.load_extra_strokes([str(extra)], ["hand", "nose"])

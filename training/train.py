@@ -1,0 +1,408 @@
+"""Train a sketch CNN on Quick, Draw! bitmaps and write the model, its config, metrics and plots.
+
+    python -m training.train --data-dir ../shared/data/quickdraw --model sketchnet --out runs/sketchnet
+    python -m training.train --preset body-parts --data-dir data/quickdraw --model original --out runs/original
+
+Writes to --out: model.h5, config.json (every resolved setting), metrics.json (test top-1/top-3,
+per-class precision and recall, confusion matrix, accuracy on real stroke drawings, training time),
+confusion_matrix.png, misclassified.png and training_curves.png. Bad input exits with status 2 and
+one line on stderr; the output folder is written through a temporary folder, so a failed run leaves
+nothing half-written.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from training import data as quickdraw
+from training.model import MODEL_NAMES, TRAINING_DEFAULTS, build_model
+
+DEFAULT_SEED = 1337
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=str(quickdraw.DEFAULT_DATA_DIR))
+    parser.add_argument("--classes", nargs="+", help="class names (default: every class in --data-dir)")
+    parser.add_argument("--preset", help="body-parts, shipped or all")
+    parser.add_argument("--model", default="sketchnet", help=f"one of {', '.join(MODEL_NAMES)}")
+    parser.add_argument("--out", required=True, help="output folder, e.g. runs/sketchnet")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--max-per-class", type=int, help="use at most this many drawings per class")
+    parser.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--label-smoothing", type=float)
+    parser.add_argument("--twin-fraction", type=float,
+                        help="share of each clean class's rows read from twins/ (see SOURCES.md)")
+    parser.add_argument("--augment", choices=["on", "off"], help="random shift, scale and rotation")
+    parser.add_argument("--patience", type=int, default=3, help="early-stopping patience in epochs")
+    parser.add_argument("--strokes-dir", help="real stroke drawings (.ndjson) to report accuracy on "
+                        "(default: <data-dir>/strokes when it exists)")
+    parser.add_argument("--extra-strokes", nargs="*", default=[],
+                        help="ndjson files of labelled drawings (e.g. corrections saved from the page) "
+                             "added to the training split")
+    parser.add_argument("--distribute", choices=["none", "mirrored", "multi-worker"], default="none",
+                        help="tf.distribute strategy: mirrored = all GPUs of this host; multi-worker "
+                             "= several hosts described by TF_CONFIG")
+    parser.add_argument("--verbose", type=int, default=2, help="Keras progress output (0, 1 or 2)")
+    return parser.parse_args(argv)
+
+
+def resolve_config(args):
+    """Every setting of the run, with per-model defaults filled in; raises ValueError on bad values."""
+    if args.model not in MODEL_NAMES:
+        raise ValueError(f"unknown model {args.model!r} (known models: {', '.join(MODEL_NAMES)})")
+    defaults = TRAINING_DEFAULTS[args.model]
+    class_names = quickdraw.resolve_classes(args.data_dir, args.classes, args.preset)
+    config = {
+        "model": args.model,
+        "data_dir": str(Path(args.data_dir).resolve()),
+        "classes": class_names,
+        "seed": args.seed,
+        "max_per_class": args.max_per_class,
+        "validation_fraction": 0.1,
+        "test_fraction": 0.1,
+        "epochs": args.epochs if args.epochs is not None else defaults["epochs"],
+        "batch_size": args.batch_size or defaults["batch_size"],
+        "learning_rate": args.learning_rate or defaults["learning_rate"],
+        "label_smoothing": (args.label_smoothing if args.label_smoothing is not None
+                            else defaults["label_smoothing"]),
+        "twin_fraction": args.twin_fraction if args.twin_fraction is not None else defaults["twin_fraction"],
+        "augment": (args.augment == "on") if args.augment else defaults["augment"],
+        "patience": args.patience,
+        "strokes_dir": args.strokes_dir or str(Path(args.data_dir) / "strokes"),
+        "extra_strokes": [str(Path(path).resolve()) for path in args.extra_strokes],
+        "distribute": args.distribute,
+    }
+    if config["epochs"] < 1:
+        raise ValueError(f"--epochs must be at least 1, got {config['epochs']}")
+    if config["batch_size"] < 1:
+        raise ValueError(f"--batch-size must be at least 1, got {config['batch_size']}")
+    if not 0 <= config["twin_fraction"] <= 1:
+        raise ValueError(f"--twin-fraction must be between 0 and 1, got {config['twin_fraction']}")
+    if not 0 <= config["label_smoothing"] < 1:
+        raise ValueError(f"--label-smoothing must be in [0, 1), got {config['label_smoothing']}")
+    for path in config["extra_strokes"]:
+        if not Path(path).is_file():
+            raise ValueError(f"--extra-strokes file {path} does not exist")
+    return config
+
+
+def check_output_folder(out):
+    """Fail early, before any training, if the output folder cannot be written."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output path {out} exists and is not a folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as error:
+        raise ValueError(f"output folder {out} is not writable ({error.strerror})") from None
+
+
+def make_augmentation(seed):
+    """Random shift, zoom and rotation: the ways one person's sketch differs from another's framing.
+
+    Doodles are already centred and scaled by the raster recipe, so the ranges stay small; flips are left
+    out because many classes are drawn facing one way.
+    """
+    import tf_keras as keras
+    from tf_keras import layers
+
+    return keras.Sequential([
+        layers.RandomRotation(0.04, fill_mode="constant", seed=seed),            # about +-15 degrees
+        layers.RandomZoom((-0.12, 0.08), fill_mode="constant", seed=seed + 1),
+        layers.RandomTranslation(0.06, 0.06, fill_mode="constant", seed=seed + 2),
+    ], name="augmentation")
+
+
+def load_stroke_set(strokes_dir, class_names):
+    """Rasterize every real stroke drawing of the given classes: images, labels and their sources."""
+    from training import raster
+
+    images, labels, sources = [], [], []
+    strokes_dir = Path(strokes_dir)
+    for class_id, name in enumerate(class_names):
+        path = strokes_dir / f"{name}.ndjson"
+        if not path.is_file():
+            continue
+        for record in raster.read_ndjson(path):
+            images.append(raster.rasterize(record["drawing"]))
+            labels.append(class_id)
+            sources.append("raw" if record.get("simplified_from_raw") else "official")
+    if not images:
+        return None
+    images = np.stack(images).astype(np.float32).reshape(-1, 28, 28, 1) / 255.0
+    return images, np.array(labels, dtype=np.int32), np.array(sources)
+
+
+def load_extra_strokes(paths, class_names):
+    """Labelled ndjson drawings (their `word` names the class) rasterized for training."""
+    from training import raster
+
+    images, labels = [], []
+    for path in paths:
+        for record in raster.read_ndjson(path):
+            word = record.get("word")
+            if word not in class_names:
+                raise ValueError(f"{path}: drawing labelled {word!r}, which is not a class of this run")
+            images.append(raster.rasterize(record["drawing"]))
+            labels.append(class_names.index(word))
+    images = np.stack(images).astype(np.float32).reshape(-1, 28, 28, 1) / 255.0
+    return images, np.array(labels, dtype=np.int32)
+
+
+def top_k_accuracy(probabilities, labels, k):
+    top = np.argsort(-probabilities, axis=1)[:, :k]
+    return float(np.mean(np.any(top == labels[:, None], axis=1)))
+
+
+def classification_metrics(probabilities, labels, class_names):
+    """Top-1, top-3, per-class precision and recall and the confusion matrix (rows = true class)."""
+    predicted = probabilities.argmax(axis=1)
+    num_classes = len(class_names)
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    per_class = {}
+    for class_id, name in enumerate(class_names):
+        true_positive = confusion[class_id, class_id]
+        predicted_count = confusion[:, class_id].sum()
+        actual_count = confusion[class_id].sum()
+        per_class[name] = {
+            "precision": float(true_positive / predicted_count) if predicted_count else 0.0,
+            "recall": float(true_positive / actual_count) if actual_count else 0.0,
+            "count": int(actual_count),
+        }
+    return {
+        "top1": float(np.mean(predicted == labels)),
+        "top3": top_k_accuracy(probabilities, labels, 3),
+        "count": int(len(labels)),
+        "per_class": per_class,
+        "confusion_matrix": confusion.tolist(),
+    }
+
+
+def stroke_metrics(probabilities, labels, sources, class_names, noisy_classes):
+    """Accuracy on real strokes, overall, per class, per source and for clean vs denoised classes."""
+    predicted = probabilities.argmax(axis=1)
+    correct = predicted == labels
+    names = np.array(class_names)[labels]
+    is_noisy = np.isin(names, list(noisy_classes))
+    result = {
+        "top1": float(correct.mean()),
+        "top3": top_k_accuracy(probabilities, labels, 3),
+        "count": int(len(labels)),
+        "per_source": {source: float(correct[sources == source].mean()) for source in np.unique(sources)},
+        "per_class": {name: float(correct[names == name].mean()) for name in np.unique(names)},
+    }
+    if is_noisy.any():
+        result["denoised_classes_top1"] = float(correct[is_noisy].mean())
+    if (~is_noisy).any():
+        result["clean_classes_top1"] = float(correct[~is_noisy].mean())
+    return result
+
+
+def save_plots(out, history, metrics, test_images, test_labels, test_probabilities, class_names):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for key, axis in (("loss", axes[0]), ("accuracy", axes[1])):
+        axis.plot(history.get(key, []), label="train")
+        axis.plot(history.get(f"val_{key}", []), label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_title(key)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(out / "training_curves.png", dpi=90)
+    plt.close(figure)
+
+    confusion = np.array(metrics["test"]["confusion_matrix"], dtype=np.float64)
+    normalized = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    size = max(6, len(class_names) * 0.32)
+    figure, axis = plt.subplots(figsize=(size + 1.5, size))
+    image = axis.imshow(normalized, cmap="Blues", vmin=0, vmax=1)
+    axis.set_xticks(range(len(class_names)), class_names, rotation=90, fontsize=8)
+    axis.set_yticks(range(len(class_names)), class_names, fontsize=8)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    axis.set_title(f"test confusion (row-normalized), top-1 {metrics['test']['top1']:.3f}")
+    figure.colorbar(image, fraction=0.04)
+    figure.tight_layout()
+    figure.savefig(out / "confusion_matrix.png", dpi=90)
+    plt.close(figure)
+
+    predicted = test_probabilities.argmax(axis=1)
+    wrong = np.nonzero(predicted != test_labels)[0][:48]
+    columns = 8
+    rows = max(1, (len(wrong) + columns - 1) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.6, rows * 1.9), squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    for axis, index in zip(axes.flat, wrong):
+        axis.imshow(1 - test_images[index, :, :, 0], cmap="gray", vmin=0, vmax=1)
+        axis.set_title(f"{class_names[test_labels[index]]}\n-> {class_names[predicted[index]]}", fontsize=7)
+    figure.suptitle("test mistakes: true -> predicted")
+    figure.tight_layout()
+    figure.savefig(out / "misclassified.png", dpi=90)
+    plt.close(figure)
+
+
+def make_strategy(name):
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi-worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def train(config, out, verbose=2):
+    """Run one training as described by config and write its artifacts to out (a fresh folder)."""
+    import tensorflow as tf
+    import tf_keras as keras
+
+    keras.utils.set_random_seed(config["seed"])
+    tf.config.experimental.enable_op_determinism()
+    class_names = config["classes"]
+    data = quickdraw.load_data(config["data_dir"], class_names, seed=config["seed"],
+                               validation_fraction=config["validation_fraction"],
+                               test_fraction=config["test_fraction"],
+                               max_per_class=config["max_per_class"],
+                               use_twins=config["twin_fraction"] > 0)
+    augment = make_augmentation(config["seed"]) if config["augment"] else None
+    train_dataset = quickdraw.make_dataset(data, "train", config["batch_size"], shuffle=True,
+                                           seed=config["seed"], twin_fraction=config["twin_fraction"],
+                                           augment=augment)
+    if config["extra_strokes"]:
+        extra_images, extra_labels = load_extra_strokes(config["extra_strokes"], class_names)
+        extra = tf.data.Dataset.from_tensor_slices((extra_images, extra_labels)).batch(config["batch_size"])
+        train_dataset = train_dataset.concatenate(extra)
+    validation_images, validation_labels = data.arrays("validation")
+    test_images, test_labels = data.arrays("test")
+
+    strategy = make_strategy(config["distribute"])
+    steps_per_epoch = -(-data.split_size("train") // config["batch_size"])
+    with strategy.scope():
+        model = build_model(config["model"], len(class_names))
+        schedule = keras.optimizers.schedules.CosineDecay(
+            config["learning_rate"], decay_steps=steps_per_epoch * config["epochs"], alpha=0.02)
+        learning_rate = schedule if config["model"] != "original" else config["learning_rate"]
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            # Sparse labels with smoothing: tf_keras's sparse loss has no smoothing, so one-hot in the loss.
+            loss=SmoothedSparseCrossentropy(config["label_smoothing"], len(class_names)),
+            metrics=["accuracy"],
+        )
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config["patience"],
+                                               restore_best_weights=True)]
+    started = time.perf_counter()
+    history = model.fit(train_dataset, epochs=config["epochs"],
+                        validation_data=(validation_images, validation_labels),
+                        batch_size=config["batch_size"], callbacks=callbacks, verbose=verbose)
+    training_seconds = time.perf_counter() - started
+
+    test_probabilities = model.predict(test_images, batch_size=1024, verbose=0)
+    validation_probabilities = model.predict(validation_images, batch_size=1024, verbose=0)
+    metrics = {
+        "model": config["model"],
+        "parameters": int(model.count_params()),
+        "epochs_run": len(history.history["loss"]),
+        "training_seconds": round(training_seconds, 1),
+        "test": classification_metrics(test_probabilities, test_labels, class_names),
+        "validation": {"top1": float(np.mean(validation_probabilities.argmax(1) == validation_labels))},
+        "confidence_threshold": confidence_threshold(validation_probabilities, validation_labels),
+    }
+    strokes = load_stroke_set(config["strokes_dir"], class_names) if Path(config["strokes_dir"]).is_dir() else None
+    if strokes is not None:
+        stroke_probabilities = model.predict(strokes[0], batch_size=1024, verbose=0)
+        # The denoised classes are the ones without a twins/ file (SOURCES.md); report them apart.
+        has_twins_folder = (Path(config["data_dir"]) / "twins").is_dir()
+        noisy = [name for name in class_names
+                 if has_twins_folder and quickdraw.class_file(config["data_dir"], name, "twins") is None]
+        metrics["real_strokes"] = stroke_metrics(stroke_probabilities, strokes[1], strokes[2], class_names, noisy)
+    model.save(out / "model.h5", include_optimizer=False)
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    save_plots(out, history.history, metrics, test_images, test_labels, test_probabilities, class_names)
+    return metrics
+
+
+def confidence_threshold(probabilities, labels, target_precision=0.95):
+    """The lowest top probability above which the top guess is right at least target_precision of the time.
+
+    The page says "not sure yet" below it instead of announcing a probably wrong guess.
+    """
+    top = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    order = np.argsort(-top)
+    running_precision = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    good = np.nonzero(running_precision >= target_precision)[0]
+    if len(good) == 0:
+        return 1.0
+    return float(round(top[order][good[-1]], 3))
+
+
+class SmoothedSparseCrossentropy:
+    """Categorical cross-entropy with label smoothing on integer labels (a picklable-free callable)."""
+
+    def __init__(self, label_smoothing, num_classes):
+        self.label_smoothing = label_smoothing
+        self.num_classes = num_classes
+        self.__name__ = "smoothed_crossentropy"
+
+    def __call__(self, labels, probabilities):
+        import tensorflow as tf
+        import tf_keras as keras
+
+        one_hot = tf.one_hot(tf.cast(tf.reshape(labels, [-1]), tf.int32), self.num_classes)
+        return keras.losses.categorical_crossentropy(one_hot, probabilities,
+                                                     label_smoothing=self.label_smoothing)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        config = resolve_config(args)
+        check_output_folder(args.out)
+        # Validate every data file before training, so bad input fails in a second, not after an hour.
+        quickdraw.load_data(config["data_dir"], config["classes"], max_per_class=1)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    staging.chmod(0o755)
+    try:
+        metrics = train(config, staging, verbose=args.verbose)
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    summary = {"out": str(out), "test_top1": metrics["test"]["top1"], "test_top3": metrics["test"]["top3"],
+               "training_seconds": metrics["training_seconds"]}
+    if "real_strokes" in metrics:
+        summary["real_strokes_top1"] = metrics["real_strokes"]["top1"]
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

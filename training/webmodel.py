@@ -1,0 +1,79 @@
+"""Load an exported TF.js layers model (model.json + shards) into tf_keras, quantization included.
+
+    python -m training.webmodel web/model      # prints the model's labels and hash
+
+The server predicts with this, so that POST /predict runs exactly the weights the browser runs (uint8 or
+float16 exports are dequantized the way TF.js does it: value = min + scale * q), without importing the
+tensorflowjs package and its dependencies at request time. tests/test_export.py checks it against
+tensorflowjs's own loader.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+QUANTIZED_DTYPES = {"uint8": np.uint8, "uint16": np.uint16, "float16": np.float16}
+
+
+class WebModelError(ValueError):
+    """The model folder is missing, incomplete or inconsistent."""
+
+
+def read_weights(folder, manifest):
+    """Every weight of the manifest as a float32 array, by name, dequantized where needed."""
+    weights = {}
+    for group in manifest:
+        buffer = b"".join((folder / path).read_bytes() for path in group["paths"])
+        offset = 0
+        for entry in group["weights"]:
+            quantization = entry.get("quantization")
+            dtype = QUANTIZED_DTYPES[quantization["dtype"]] if quantization else np.dtype(entry["dtype"])
+            count = int(np.prod(entry["shape"], dtype=np.int64))
+            size = count * np.dtype(dtype).itemsize
+            if offset + size > len(buffer):
+                raise WebModelError(f"{folder}: weight shards are shorter than model.json says")
+            values = np.frombuffer(buffer, dtype=dtype, count=count, offset=offset)
+            offset += size
+            if quantization and quantization["dtype"] != "float16":
+                values = quantization["min"] + quantization["scale"] * values.astype(np.float32)
+            weights[entry["name"]] = values.astype(np.float32).reshape(entry["shape"])
+    return weights
+
+
+def load_web_model(folder):
+    """(model, metadata) from a web model folder; raises WebModelError naming what is wrong."""
+    import tf_keras as keras
+
+    folder = Path(folder)
+    for name in ("model.json", "metadata.json"):
+        if not (folder / name).is_file():
+            raise WebModelError(f"model folder {folder}: {name} is missing")
+    try:
+        model_json = json.loads((folder / "model.json").read_text())
+        metadata = json.loads((folder / "metadata.json").read_text())
+        topology = model_json["modelTopology"]["model_config"]
+        model = keras.models.model_from_json(json.dumps(topology))
+        weights = read_weights(folder, model_json["weightsManifest"])
+    except WebModelError:
+        raise
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise WebModelError(f"model folder {folder}: cannot load the model ({error})") from None
+    values = []
+    for variable in model.weights:
+        name = variable.name.split(":")[0]
+        if name not in weights:
+            raise WebModelError(f"model folder {folder}: weight {name} is missing from the shards")
+        values.append(weights[name])
+    model.set_weights(values)
+    labels = metadata.get("labels")
+    if not isinstance(labels, list) or len(labels) != model.output_shape[-1]:
+        raise WebModelError(f"model folder {folder}: metadata.json labels do not match the model's "
+                            f"{model.output_shape[-1]} outputs")
+    return model, metadata
+
+
+if __name__ == "__main__":
+    loaded_model, loaded_metadata = load_web_model(sys.argv[1] if len(sys.argv) > 1 else "web/model")
+    print(json.dumps({"labels": loaded_metadata["labels"], "model_hash": loaded_metadata["model_hash"]}))

@@ -1,0 +1,127 @@
+/**
+ * The model: TF.js in the page when it can run, POST /predict on the server when it cannot.
+ *
+ * TF.js comes from this origin (/vendor/, the pinned npm packages). Backends are tried in the order wasm
+ * (SIMD, and threads when the page is cross-origin isolated), webgl, cpu; `?backend=NAME` in the page's
+ * address picks one (tests and benchmarks use it). The model is warmed up with one prediction at load, so
+ * the first stroke is not slow. Both predictors answer the same thing: probabilities in label order.
+ */
+
+const VENDOR = 'vendor/';
+const BACKENDS = ['wasm', 'webgl', 'cpu'];
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = src;
+    script.async = false;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`could not load ${src}`));
+    document.head.append(script);
+  });
+}
+
+async function loadTf() {
+  if (!globalThis.tf) await loadScript(`${VENDOR}tf.es2017.min.js`);
+  if (!globalThis.tf?.wasm) await loadScript(`${VENDOR}tf-backend-wasm.es2017.min.js`);
+  return globalThis.tf;
+}
+
+async function selectBackend(tf, requested) {
+  const order = requested ? [requested] : BACKENDS;
+  tf.wasm?.setWasmPaths(VENDOR);
+  for (const name of order) {
+    try {
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return name;
+      }
+    } catch (error) {
+      console.info(`TF.js backend ${name} is not available here: ${error.message}`);
+    }
+  }
+  throw new Error(`no TF.js backend could start (tried ${order.join(', ')})`);
+}
+
+/** The exported model running in this page. */
+export class LocalPredictor {
+  static async create({ modelUrl, backend }) {
+    const tf = await loadTf();
+    const name = await selectBackend(tf, backend);
+    const model = await tf.loadLayersModel(modelUrl);
+    const predictor = new LocalPredictor(tf, model, name);
+    await predictor.predict({ bitmap: new Uint8ClampedArray(784) }); // Warm-up: compile kernels now.
+    return predictor;
+  }
+
+  constructor(tf, model, backend) {
+    this.tf = tf;
+    this.model = model;
+    this.backend = backend;
+    this.where = 'browser';
+  }
+
+  describe() {
+    const { tf } = this;
+    if (this.backend !== 'wasm') return this.backend;
+    // Both flags were resolved when the backend started, so reading them synchronously is safe.
+    const simd = tf.env().get('WASM_HAS_SIMD_SUPPORT');
+    const threads = tf.env().get('WASM_HAS_MULTITHREAD_SUPPORT');
+    const features = [simd && 'SIMD', threads && 'threads'].filter(Boolean);
+    return features.length ? `wasm (${features.join(', ')})` : 'wasm';
+  }
+
+  /** Probabilities (label order) for a 784-value 0..255 bitmap, ink = 255. */
+  async predict({ bitmap }) {
+    const { tf } = this;
+    const output = tf.tidy(() => {
+      const input = tf.tensor(Float32Array.from(bitmap, (value) => value / 255), [1, 28, 28, 1]);
+      return this.model.predict(input);
+    });
+    try {
+      return await output.data();
+    } finally {
+      output.dispose();
+    }
+  }
+}
+
+/** POST /predict: the server runs the same model on the same rasterizer. */
+export class ServerPredictor {
+  constructor(labels) {
+    this.labels = labels;
+    this.backend = 'server';
+    this.where = 'server';
+  }
+
+  describe() {
+    return 'server (POST /predict)';
+  }
+
+  async predict({ strokes }) {
+    const response = await fetch('predict', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ strokes }),
+    });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error || `the server answered ${response.status}`);
+    const probabilities = new Float32Array(this.labels.length);
+    for (const { label, probability } of body.predictions) {
+      probabilities[this.labels.indexOf(label)] = probability;
+    }
+    return probabilities;
+  }
+}
+
+/** TF.js when it loads; otherwise the server, with the reason logged for the curious. */
+export async function createPredictor({ modelUrl, labels, backend }) {
+  if (backend !== 'server') {
+    try {
+      return await LocalPredictor.create({ modelUrl, backend });
+    } catch (error) {
+      console.warn(`TF.js could not run here, so the server will predict: ${error.message}`);
+    }
+  }
+  return new ServerPredictor(labels);
+}
