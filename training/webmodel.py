@@ -42,17 +42,15 @@ def read_weights(folder, manifest):
     return weights
 
 
-def load_web_model(folder):
-    """(model, metadata) from a web model folder; raises WebModelError naming what is wrong."""
+def load_layers_model(folder):
+    """A TF.js layers model (model.json + shards) as a tf_keras model; raises WebModelError."""
     import tf_keras as keras
 
     folder = Path(folder)
-    for name in ("model.json", "metadata.json"):
-        if not (folder / name).is_file():
-            raise WebModelError(f"model folder {folder}: {name} is missing")
+    if not (folder / "model.json").is_file():
+        raise WebModelError(f"model folder {folder}: model.json is missing")
     try:
         model_json = json.loads((folder / "model.json").read_text())
-        metadata = json.loads((folder / "metadata.json").read_text())
         topology = model_json["modelTopology"]["model_config"]
         model = keras.models.model_from_json(json.dumps(topology))
         weights = read_weights(folder, model_json["weightsManifest"])
@@ -67,7 +65,20 @@ def load_web_model(folder):
             raise WebModelError(f"model folder {folder}: weight {name} is missing from the shards")
         values.append(weights[name])
     model.set_weights(values)
-    labels = metadata.get("labels")
+    return model
+
+
+def load_web_model(folder):
+    """(model, metadata) from one of our web model folders; raises WebModelError naming what is wrong."""
+    folder = Path(folder)
+    if not (folder / "metadata.json").is_file():
+        raise WebModelError(f"model folder {folder}: metadata.json is missing")
+    model = load_layers_model(folder)
+    try:
+        metadata = json.loads((folder / "metadata.json").read_text())
+    except ValueError as error:
+        raise WebModelError(f"model folder {folder}: metadata.json is not JSON ({error})") from None
+    labels = metadata.get("labels") if isinstance(metadata, dict) else None
     if not isinstance(labels, list) or len(labels) != model.output_shape[-1]:
         raise WebModelError(f"model folder {folder}: metadata.json labels do not match the model's "
                             f"{model.output_shape[-1]} outputs")

@@ -1,0 +1,66 @@
+# Two commands on a fresh machine: `make run` (set up, serve the app) and `make test` (set up, run every test).
+# Everything else: make setup | train | export | bench | constraints | clean.
+
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+QUANTIZE ?= uint8
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBIAN_PACKAGES := chromium libcairo2
+
+.PHONY: setup run test test-python test-js train export bench constraints clean system-packages
+
+setup: $(VENV)/.installed node_modules/.installed system-packages
+
+# Re-installs only when the pins change. constraints.txt pins every transitive package.
+$(VENV)/.installed: requirements.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium for the browser tests (never a browser downloaded by Playwright), and cairo for the
+# test-only reference renderer.
+system-packages:
+	@missing=""; for package in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+run: setup
+	$(PY) serve.py --host $(HOST) --port $(PORT)
+
+test: setup test-python test-js
+
+test-python:
+	$(PY) -m pytest tests/ -p no:cacheprovider
+
+test-js:
+	node --test tests/js/*.test.js
+
+# Trains the shipped model and the original architecture on the shared data (about 20 minutes on 2 cores),
+# then exports the shipped one.
+train: setup
+	$(PY) -m training.train --model sketchnet --out runs/sketchnet
+	$(PY) -m training.train --model original --out runs/original
+	$(MAKE) export
+
+export: setup
+	$(PY) export.py runs/sketchnet --out web/model --quantize $(QUANTIZE)
+
+bench: setup
+	$(PY) -m bench.run_all
+
+constraints:
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf tests/artifacts .pytest_cache

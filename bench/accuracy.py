@@ -1,0 +1,114 @@
+"""Accuracy and size of our model, the original architecture and DoodleNet, on the same data.
+
+    python -m bench.accuracy
+
+Data: the shipped model's test split of the shared bitmaps (same seed and split as training), and every
+shared real stroke drawing of those classes rasterized by our own rasterizer. DoodleNet (ml5, 345 classes)
+is restricted to the classes both models know (argmax over those outputs) and given whichever input
+polarity it does better with. Prints JSON and writes bench/results/accuracy.json.
+"""
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import ROOT, SHARED, machine, write_result
+
+DOODLENET = SHARED / "anchors" / "doodlenet"
+
+
+def folder_bytes(folder, names=None):
+    return sum(path.stat().st_size for path in Path(folder).iterdir()
+               if path.is_file() and (names is None or path.name in names))
+
+
+def scores(probabilities, labels, noisy=None):
+    top = np.argsort(-probabilities, axis=1)
+    result = {"top1": round(float(np.mean(top[:, 0] == labels)), 4),
+              "top3": round(float(np.mean(np.any(top[:, :3] == labels[:, None], axis=1))), 4),
+              "count": int(len(labels))}
+    if noisy is not None:
+        correct = top[:, 0] == labels
+        result["clean_classes_top1"] = round(float(correct[~noisy].mean()), 4)
+        result["denoised_classes_top1"] = round(float(correct[noisy].mean()), 4)
+    return result
+
+
+def main():
+    import tf_keras as keras
+
+    import export
+    from training import data as quickdraw
+    from training import train
+    from training.webmodel import load_layers_model, load_web_model
+
+    shipped, metadata = load_web_model(ROOT / "web" / "model")
+    labels = metadata["labels"]
+    config = json.loads((ROOT / "runs" / metadata["name"] / "config.json").read_text())
+    data = quickdraw.load_data(SHARED / "data" / "quickdraw", labels, seed=config["seed"])
+    test_images, test_labels = data.arrays("test")
+    stroke_images, stroke_labels, _ = train.load_stroke_set(SHARED / "data" / "quickdraw" / "strokes", labels)
+    noisy_names = {name for name in labels
+                   if quickdraw.class_file(SHARED / "data" / "quickdraw", name, "twins") is None}
+    stroke_noisy = np.array([labels[i] in noisy_names for i in stroke_labels])
+
+    def evaluate(predict):
+        return {"test_split": scores(predict(test_images), test_labels),
+                "real_strokes": scores(predict(stroke_images), stroke_labels, stroke_noisy)}
+
+    results = {"classes": len(labels), "test_split_size": int(len(test_labels)),
+               "real_stroke_drawings": int(len(stroke_labels)), "models": {}, "machine": machine()}
+    results["models"]["ours"] = {
+        "name": metadata["name"], "quantization": metadata["quantization"],
+        "parameters": int(shipped.count_params()), "web_model_bytes": folder_bytes(ROOT / "web" / "model",
+                                                                                {"model.json", "group1-shard1of1.bin"}),
+        **evaluate(lambda x: shipped.predict(x, batch_size=1024, verbose=0)),
+    }
+
+    original = keras.models.load_model(ROOT / "runs" / "original" / "model.h5", compile=False)
+    with tempfile.TemporaryDirectory() as folder:
+        export.export(ROOT / "runs" / "original", Path(folder) / "model", "none")
+        original_bytes = folder_bytes(Path(folder) / "model", {"model.json", "group1-shard1of1.bin"})
+    results["models"]["original"] = {
+        "name": "original (tutorial architecture, same data and split)", "quantization": "none",
+        "parameters": int(original.count_params()), "web_model_bytes": original_bytes,
+        **evaluate(lambda x: original.predict(x, batch_size=1024, verbose=0)),
+    }
+
+    doodlenet = load_layers_model(DOODLENET)
+    doodle_names = [line.strip().replace("_", " ") for line in (DOODLENET / "class_names.txt").read_text().split(",")
+                    if line.strip()] if "," in (DOODLENET / "class_names.txt").read_text() else \
+        [line.strip().replace("_", " ") for line in (DOODLENET / "class_names.txt").read_text().splitlines()
+         if line.strip()]
+    shared_classes = [name for name in labels if name in doodle_names]
+    columns = [doodle_names.index(name) for name in shared_classes]
+    keep_test = np.isin(test_labels, [labels.index(name) for name in shared_classes])
+    best = None
+    for polarity, transform in (("ink = 1", lambda x: x), ("ink = 0", lambda x: 1.0 - x)):
+        def predict(images, transform=transform):
+            return doodlenet.predict(transform(images), batch_size=1024, verbose=0)[:, columns]
+        # Labels re-indexed to the shared classes' order (all of ours, when DoodleNet knows them all).
+        remap = {labels.index(name): position for position, name in enumerate(shared_classes)}
+        candidate = {
+            "polarity": polarity,
+            "test_split": scores(predict(test_images[keep_test]),
+                                 np.array([remap[i] for i in test_labels[keep_test]])),
+        }
+        keep_strokes = np.isin(stroke_labels, list(remap))
+        candidate["real_strokes"] = scores(predict(stroke_images[keep_strokes]),
+                                           np.array([remap[i] for i in stroke_labels[keep_strokes]]),
+                                           stroke_noisy[keep_strokes])
+        if best is None or candidate["test_split"]["top1"] > best["test_split"]["top1"]:
+            best = candidate
+    results["models"]["doodlenet"] = {
+        "name": "DoodleNet (ml5, 345 classes, restricted to the shared classes)",
+        "shared_classes": len(shared_classes), "parameters": int(doodlenet.count_params()),
+        "web_model_bytes": folder_bytes(DOODLENET, {"model.json", "group1-shard1of1.bin"}), **best,
+    }
+    write_result("accuracy", results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Helpers shared by the benchmarks: a live server, percentiles, and writing results.
+
+Not run directly; see bench/run_all.py.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+SHARED = ROOT.parent / "shared"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def percentiles(values, points=(50, 95, 99)):
+    values = np.asarray(values, dtype=np.float64)
+    return {f"p{point}": round(float(np.percentile(values, point)), 3) for point in points}
+
+
+def write_result(name, result):
+    """Print the result as JSON and save it as bench/results/<name>.json."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, indent=2)
+    (RESULTS / f"{name}.json").write_text(text + "\n")
+    print(text)
+    return result
+
+
+def machine():
+    return {"cores": os.cpu_count(), "python": sys.version.split()[0]}
+
+
+class LiveServer:
+    """serve.py (waitress) on a free loopback port, for as long as the with-block lasts."""
+
+    def __init__(self, *args):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.args = args
+
+    def __enter__(self):
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--port", str(self.port),
+                                         *self.args], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "healthz", timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        self.process.kill()
+        raise RuntimeError("serve.py did not start")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=10)

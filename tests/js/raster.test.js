@@ -1,0 +1,82 @@
+/**
+ * Unit tests for web/js/raster.js (run: node --test tests/js/). Python agreement on real drawings is
+ * tested in tests/test_raster.py, which runs raster_cli.mjs.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import {
+  IMAGE_SIZE, capsuleInterval, normalize, rasterize, rdp, render, resample,
+} from '../../web/js/raster.js';
+
+const sharedStrokes = new URL('../../../shared/data/quickdraw/strokes/eye.ndjson', import.meta.url);
+
+test('normalize shifts to 0, scales the largest coordinate to 255 and rounds', () => {
+  const normalized = normalize([[[10, 20, 30, 40, 50], [100, 101, 100, 101, 100]], [[1000], [500]]]);
+  assert.deepEqual(normalized, [[[0, 10], [0, 0]], [[255], [103]]]);
+});
+
+test('scale, offset and a time row do not change the bitmap', () => {
+  const drawing = [[[0, 30, 60], [0, 50, 10]], [[10, 50], [40, 45]]];
+  const bigger = drawing.map(([xs, ys]) => [xs.map((x) => x * 7.5 + 100), ys.map((y) => y * 7.5 - 30)]);
+  const timed = drawing.map(([xs, ys]) => [xs, ys, xs.map((_, i) => i * 10)]);
+  assert.deepEqual(rasterize(bigger), rasterize(drawing));
+  assert.deepEqual(rasterize(timed), rasterize(drawing));
+});
+
+test('resample keeps vertices and spaces points by at most 1 unit', () => {
+  const points = resample([[0, 0], [3.5, 0], [3.5, 2]]);
+  assert.deepEqual(points[0], [0, 0]);
+  assert.deepEqual(points.at(-1), [3.5, 2]);
+  assert.ok(points.some(([x, y]) => x === 3.5 && y === 0));
+  for (let i = 1; i < points.length; i++) {
+    assert.ok(Math.hypot(points[i][0] - points[i - 1][0], points[i][1] - points[i - 1][1]) <= 1 + 1e-12);
+  }
+});
+
+test('rdp drops points within epsilon and keeps corners', () => {
+  assert.deepEqual(rdp([[0, 0], [5, 1], [10, 0], [10, 10]], 2), [[0, 0], [10, 0], [10, 10]]);
+  assert.deepEqual(rdp([[0, 0], [5, 3], [10, 0]], 2), [[0, 0], [5, 3], [10, 0]]);
+  assert.deepEqual(rdp([[0, 0], [5, 5], [0, 0]], 2), [[0, 0], [5, 5], [0, 0]]); // closed stroke
+});
+
+test('capsuleInterval covers discs and the body of a segment', () => {
+  assert.deepEqual(capsuleInterval(0, 0, 10, 0, 1, 0), [-1, 11]);
+  assert.equal(capsuleInterval(0, 0, 10, 0, 1, 1.5), null);
+  const [low, high] = capsuleInterval(0, 0, 0, 10, 1, 5);
+  assert.ok(Math.abs(low + 1) < 1e-12 && Math.abs(high - 1) < 1e-12);
+});
+
+test('a real drawing becomes a centred 28x28 ink image', () => {
+  const line = readFileSync(sharedStrokes, 'utf8').split('\n')[0];
+  const image = rasterize(JSON.parse(line).drawing);
+  assert.equal(image.length, IMAGE_SIZE * IMAGE_SIZE);
+  assert.equal(Math.max(...image), 255);
+  for (let i = 0; i < IMAGE_SIZE; i++) {
+    // The padding (16 + 8 of 304 units, about 2.2 pixels) stays empty on every side.
+    assert.equal(image[i], 0);
+    assert.equal(image[i * IMAGE_SIZE], 0);
+    assert.equal(image[(IMAGE_SIZE - 1) * IMAGE_SIZE + i], 0);
+    assert.equal(image[i * IMAGE_SIZE + IMAGE_SIZE - 1], 0);
+  }
+});
+
+test('a dot is a small disc at the centre', () => {
+  const image = render([[[0], [0]]]);
+  const inked = [...image.keys()].filter((i) => image[i] > 0);
+  assert.deepEqual(inked, [13 * 28 + 13, 13 * 28 + 14, 14 * 28 + 13, 14 * 28 + 14]);
+});
+
+const badDrawings = [
+  [[], /non-empty/],
+  [[[[1, 2], [3]]], /2 x values but 1 y values/],
+  [[[[], []]], /no points/],
+  [[[['a'], [1]]], /must be numbers/],
+  [[[[NaN], [1]]], /finite/],
+  ['strokes', /non-empty list/],
+];
+for (const [drawing, message] of badDrawings) {
+  test(`bad drawing ${JSON.stringify(drawing)} is refused`, () => {
+    assert.throws(() => rasterize(drawing), message);
+  });
+}

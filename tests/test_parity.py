@@ -1,0 +1,97 @@
+"""Parity: Keras vs the exported model in TF.js (Node cpu/wasm, Chromium wasm/cpu/webgl), and the page's
+prediction vs POST /predict on every shared stroke drawing.
+
+Keras here runs the exported weights (training.webmodel), so a difference is the runtime's, not the
+export's; export.py itself checks the export against the trained model.
+"""
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import ARTIFACTS, ROOT, shared_drawings
+from training import raster
+from training.webmodel import load_web_model
+
+MODEL_DIR = ROOT / "web" / "model"
+TOLERANCE = {"cpu": 1e-5, "wasm": 1e-5, "webgl": 1e-3}
+REPORT = {}
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """Bitmaps of real drawings and the probabilities Keras gives them."""
+    model, metadata = load_web_model(MODEL_DIR)
+    bitmaps = np.array([raster.rasterize(drawing) for _, drawing in shared_drawings(per_class=3)])
+    probabilities = model.predict(bitmaps.reshape(-1, 28, 28, 1).astype(np.float32) / 255.0, verbose=0)
+    return bitmaps, probabilities
+
+
+def record(name, value):
+    REPORT[name] = value
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "parity.json").write_text(json.dumps(REPORT, indent=2))
+
+
+@pytest.mark.parametrize("backend", ["cpu", "wasm"])
+def test_keras_vs_tfjs_in_node(reference, backend):
+    bitmaps, expected = reference
+    result = subprocess.run(["node", str(ROOT / "tests" / "js" / "predict_cli.mjs"), str(MODEL_DIR), backend],
+                            input=json.dumps({"images": bitmaps.tolist()}), capture_output=True, text=True,
+                            timeout=300, check=True, cwd=ROOT)
+    output = json.loads(result.stdout)
+    assert output["backend"] == backend
+    actual = np.array(output["probabilities"])
+    difference = float(np.abs(actual - expected).max())
+    record(f"node_{backend}_max_abs_difference", difference)
+    assert difference <= TOLERANCE[backend]
+    assert (actual.argmax(1) == expected.argmax(1)).all()
+
+
+@pytest.mark.parametrize("backend", ["wasm", "cpu", "webgl"])
+def test_keras_vs_tfjs_in_chromium(reference, browser, live_server, backend):
+    bitmaps, expected = reference
+    page = browser.new_page()
+    try:
+        page.goto(f"{live_server}?backend={backend}")
+        page.wait_for_selector("body[data-ready=true]", state="attached", timeout=60_000)
+        assert page.get_attribute("body", "data-backend") == backend
+        actual = np.array(page.evaluate("""async (bitmaps) => {
+            const predictor = window.sketch.state.predictor;
+            const rows = [];
+            for (const bitmap of bitmaps) rows.push(Array.from(await predictor.predict({ bitmap })));
+            return rows;
+        }""", bitmaps.tolist()))
+    finally:
+        page.close()
+    difference = float(np.abs(actual - expected).max())
+    record(f"chromium_{backend}_max_abs_difference", difference)
+    assert difference <= TOLERANCE[backend]
+    assert (actual.argmax(1) == expected.argmax(1)).all()
+
+
+def test_page_prediction_matches_server_on_every_shared_drawing(browser, live_server, app):
+    """The page's whole path (JS raster + TF.js) vs POST /predict's (Python raster + Keras)."""
+    drawings = shared_drawings()
+    predictor = app.extensions["predictor"]
+    server = [predictor.predict(raster.rasterize(drawing))[0]["label"] for _, drawing in drawings]
+    page = browser.new_page()
+    try:
+        page.goto(live_server)
+        page.wait_for_selector("body[data-ready=true]", state="attached", timeout=60_000)
+        in_page = page.evaluate("""async (drawings) => {
+            const labels = window.sketch.state.labels;
+            const tops = [];
+            for (const drawing of drawings) {
+                const probabilities = await window.sketch.predictStrokes(drawing);
+                tops.push(labels[probabilities.indexOf(Math.max(...probabilities))]);
+            }
+            return tops;
+        }""", [drawing for _, drawing in drawings])
+    finally:
+        page.close()
+    agreement = float(np.mean(np.array(in_page) == np.array(server)))
+    record("page_vs_predict_top1_agreement", {"drawings": len(drawings), "agreement": agreement})
+    assert len(drawings) >= 100 and agreement >= 0.99
