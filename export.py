@@ -2,7 +2,8 @@
 
     python export.py runs/sketchnet --out web/model [--quantize none|float16|uint8]
 
-Writes model.json and weight shards (via tensorflowjs) and metadata.json: the labels in output order,
+Writes model.json and weight shards (via tensorflowjs, with batch normalization folded into the convolutions)
+and metadata.json: the labels in output order,
 the input format, the raster parameters, the run's metrics, the data's sources and licence and a hash of
 the weights (`model_hash`, which the server reports and the browser caches by). The export is then loaded
 back and compared with the Keras model on a batch of test images: a float32 export must agree to 1e-5
@@ -43,6 +44,56 @@ def weights_hash(folder):
     return digest.hexdigest()
 
 
+def fold_batch_normalization(model):
+    """An equivalent inference model in which each Conv2D -> BatchNormalization (-> ReLU) is one Conv2D.
+
+    At inference a batch normalization is a per-channel affine map, so it folds into the convolution before
+    it: kernel * gamma / sqrt(variance + epsilon) and (bias - mean) * that + beta (Ioffe and Szegedy 2015,
+    https://arxiv.org/abs/1502.03167). A plain ReLU after it becomes the convolution's activation. In TF.js
+    every layer is a separate kernel call, so this cuts the work per prediction; the result is checked
+    against the unfolded model like any export. Models without batch normalization are returned as they are.
+    """
+    import tf_keras as keras
+    from tf_keras import layers
+
+    if not any(isinstance(layer, layers.BatchNormalization) for layer in model.layers):
+        return model
+    chain = [layer for layer in model.layers if not isinstance(layer, layers.InputLayer)]
+    previous_output = model.inputs[0]
+    for layer in chain:
+        assert layer.input is previous_output, f"{layer.name}: folding needs a plain chain of layers"
+        previous_output = layer.output
+    rebuilt, weights, index = [keras.Input(shape=model.input_shape[1:], name=model.input_names[0])], [], 0
+    while index < len(chain):
+        layer = chain[index]
+        following = chain[index + 1] if index + 1 < len(chain) else None
+        if isinstance(layer, layers.Conv2D) and isinstance(following, layers.BatchNormalization):
+            kernel = layer.kernel.numpy().astype(np.float64)
+            bias = layer.bias.numpy().astype(np.float64) if layer.use_bias else np.zeros(kernel.shape[-1])
+            channels = kernel.shape[-1]
+            gamma = following.gamma.numpy() if following.scale else np.ones(channels)
+            beta = following.beta.numpy() if following.center else np.zeros(channels)
+            mean, variance = following.moving_mean.numpy(), following.moving_variance.numpy()
+            scale = gamma.astype(np.float64) / np.sqrt(variance.astype(np.float64) + following.epsilon)
+            config = layer.get_config() | {"use_bias": True}
+            index += 2
+            after = chain[index] if index < len(chain) else None
+            if config["activation"] == "linear" and isinstance(after, layers.ReLU) and after.max_value is None \
+                    and float(after.negative_slope) == 0 and float(after.threshold) == 0:
+                config["activation"] = "relu"
+                index += 1
+            rebuilt.append(layers.Conv2D.from_config(config))
+            weights.append([(kernel * scale).astype(np.float32), ((bias - mean) * scale + beta).astype(np.float32)])
+        else:
+            rebuilt.append(layer.__class__.from_config(layer.get_config()))
+            weights.append(layer.get_weights())
+            index += 1
+    folded = keras.Sequential(rebuilt, name=model.name)
+    for layer, values in zip(folded.layers, weights):
+        layer.set_weights(values)
+    return folded
+
+
 def load_run(run_dir):
     run_dir = Path(run_dir)
     for name in ("model.h5", "config.json", "metrics.json"):
@@ -81,7 +132,8 @@ def export(run_dir, out, quantize="none"):
     staging.chmod(0o755)
     try:
         quantization_map = None if quantize == "none" else {quantize: "*"}
-        tfjs.converters.save_keras_model(model, str(staging), quantization_dtype_map=quantization_map)
+        tfjs.converters.save_keras_model(fold_batch_normalization(model), str(staging),
+                                         quantization_dtype_map=quantization_map)
         report = verify(model, staging, config, quantize)
         model_hash = weights_hash(staging)
         size_bytes = sum(path.stat().st_size for path in staging.iterdir())

@@ -94,7 +94,7 @@ export class DrawingCanvas extends EventTarget {
     window.addEventListener('pointerup', this.onPointerUp);
     window.addEventListener('pointercancel', this.onPointerUp);
     this.drawStroke(this.stroke);
-    this.emit('strokestart');
+    this.emit('strokestart', event);
   }
 
   onPointerMove(event) {
@@ -112,7 +112,7 @@ export class DrawingCanvas extends EventTarget {
     }
     if (this.stroke[0].length === before) return;
     this.drawStroke(this.stroke, before);
-    this.emit('strokemove');
+    this.emit('strokemove', event);
   }
 
   onPointerUp(event) {
@@ -123,10 +123,11 @@ export class DrawingCanvas extends EventTarget {
     this.activePointerId = null;
     const stroke = this.stroke;
     this.stroke = null;
-    this.emit('strokeend', stroke);
+    this.emit('strokeend', event, stroke);
   }
 
-  emit(type, stroke = this.stroke) {
-    this.dispatchEvent(new CustomEvent(type, { detail: { stroke } }));
+  /** Emit with the stroke and the pointer event's time, from which latency to the guess is measured. */
+  emit(type, event, stroke = this.stroke) {
+    this.dispatchEvent(new CustomEvent(type, { detail: { stroke, time: event.timeStamp } }));
   }
 }

@@ -8,15 +8,18 @@
  */
 
 import { DrawingCanvas } from './canvas.js';
+import { Corrections } from './corrections.js';
 import { Drawing } from './drawing.js';
 import { createPredictor } from './model.js';
 import { rasterize } from './raster.js';
+import { download, parseNdjson, toNdjsonLine, toPngBlob } from './share.js';
 import * as ui from './ui.js';
 
 const params = new URLSearchParams(window.location.search);
 const drawing = new Drawing();
 const canvas = new DrawingCanvas(document.getElementById('canvas'));
-const state = { predictor: null, labels: [], threshold: 0.5 };
+const state = { predictor: null, labels: [], threshold: 0.5, topLabel: '', replaying: false };
+const corrections = new Corrections();
 
 // Prediction scheduling: one animation frame at a time, newest input wins.
 let frameRequested = false;
@@ -53,17 +56,22 @@ async function runPrediction() {
     const milliseconds = performance.now() - started;
     if (dirty && drawing.withStroke(canvas.stroke).length === 0) return; // Cleared meanwhile.
     ui.showPredictions(state.labels, probabilities, state.threshold);
+    state.topLabel = state.labels[probabilities.indexOf(Math.max(...probabilities))];
     ui.showInfo({ backend: state.predictor.describe(), milliseconds, where: state.predictor.where });
-    window.dispatchEvent(new CustomEvent('sketch:prediction', {
-      detail: {
-        probabilities: Array.from(probabilities),
-        labels: state.labels,
-        strokes: strokes.length,
-        inProgress: canvas.stroke !== null,
-        predictMilliseconds: milliseconds,
-        inputToScreenMilliseconds: performance.now() - inputTime,
-      },
-    }));
+    const detail = {
+      probabilities: Array.from(probabilities),
+      labels: state.labels,
+      strokes: strokes.length,
+      inProgress: canvas.stroke !== null,
+      predictMilliseconds: milliseconds,
+      // From the pointer event to the guess written into the page, which is painted in the coming frame.
+      inputToScreenMilliseconds: performance.now() - inputTime,
+    };
+    requestAnimationFrame(() => {
+      // The next frame's start: an upper bound on when the guess was on screen.
+      detail.inputToNextFrameMilliseconds = performance.now() - inputTime;
+      window.dispatchEvent(new CustomEvent('sketch:prediction', { detail }));
+    });
   } catch (error) {
     ui.showStatus(`Could not guess: ${error.message}`, { unsure: true });
   } finally {
@@ -72,33 +80,113 @@ async function runPrediction() {
   }
 }
 
-function drawingChanged() {
+function drawingChanged(inputTime = performance.now()) {
   canvas.show(drawing.strokes);
   ui.setHistoryButtons(drawing);
+  ui.showCorrections(corrections.count, !drawing.isEmpty);
   ui.showHint(drawing.isEmpty && canvas.stroke === null);
   if (drawing.isEmpty) {
     dirty = false;
     ui.clearPredictions();
   } else {
-    requestPrediction();
+    requestPrediction(inputTime);
   }
 }
 
-canvas.addEventListener('strokestart', () => {
+canvas.addEventListener('strokestart', (event) => {
   ui.showHint(false);
-  requestPrediction();
+  requestPrediction(event.detail.time);
 });
-canvas.addEventListener('strokemove', () => requestPrediction());
+canvas.addEventListener('strokemove', (event) => requestPrediction(event.detail.time));
 canvas.addEventListener('strokeend', (event) => {
   drawing.add(event.detail.stroke);
-  drawingChanged();
+  drawingChanged(event.detail.time);
 });
 
 const actions = {
-  undo: () => drawing.undo() && drawingChanged(),
-  redo: () => drawing.redo() && drawingChanged(),
-  clear: () => drawing.clear() && drawingChanged(),
+  undo: () => !state.replaying && drawing.undo() && drawingChanged(),
+  redo: () => !state.replaying && drawing.redo() && drawingChanged(),
+  clear: () => !state.replaying && drawing.clear() && drawingChanged(),
 };
+
+// Sharing: the drawing as a PNG or as one line of the dataset's ndjson format.
+document.getElementById('download-png').addEventListener('click', async () => {
+  if (drawing.isEmpty) return;
+  download(await toPngBlob(drawing.strokes), 'sketch.png');
+});
+document.getElementById('download-ndjson').addEventListener('click', () => {
+  if (drawing.isEmpty) return;
+  const line = toNdjsonLine(drawing.strokes, state.topLabel);
+  download(new Blob([`${line}\n`], { type: 'application/x-ndjson' }), 'sketch.ndjson');
+});
+
+/** Draw a loaded drawing stroke by stroke, point by point, with live guesses, as if it were drawn now. */
+async function replay(loaded) {
+  state.replaying = true;
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  // Drawing units span the canvas; leave a margin as a person would.
+  const place = (value) => Math.round((12 + value * (231 / 255)) * 100) / 100;
+  try {
+    drawing.clear();
+    drawingChanged();
+    for (const [xs, ys] of loaded) {
+      canvas.stroke = [[place(xs[0])], [place(ys[0])]];
+      for (let i = 1; i < xs.length; i++) {
+        canvas.stroke[0].push(place(xs[i]));
+        canvas.stroke[1].push(place(ys[i]));
+        canvas.redraw();
+        requestPrediction();
+        if (i % 2 === 0) await frame();
+      }
+      const stroke = canvas.stroke;
+      canvas.stroke = null;
+      drawing.add(stroke);
+      drawingChanged();
+      await frame();
+    }
+  } finally {
+    state.replaying = false;
+  }
+}
+
+async function loadDrawing(text, source) {
+  let loaded;
+  try {
+    loaded = parseNdjson(text);
+  } catch (error) {
+    ui.showMessage(`Could not load ${source}: ${error.message}. Your drawing is unchanged.`, { error: true });
+    return;
+  }
+  ui.showMessage(`Replaying ${loaded.word ? `a drawing of ${loaded.word}` : 'the drawing'} from ${source}.`);
+  await replay(loaded.drawing);
+  window.dispatchEvent(new CustomEvent('sketch:replayed'));
+}
+document.getElementById('load-file').addEventListener('change', async (event) => {
+  const [file] = event.target.files;
+  if (file) await loadDrawing(await file.text(), file.name);
+  event.target.value = '';
+});
+document.getElementById('replay').addEventListener('click', () => {
+  loadDrawing(document.getElementById('load-text').value, 'the pasted text');
+});
+
+// Teaching: a wrong guess can be corrected; corrections stay in this browser until downloaded.
+document.getElementById('teach').addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (drawing.isEmpty) return;
+  const label = document.getElementById('correct-label').value;
+  corrections.add(drawing.strokes, label);
+  ui.showCorrections(corrections.count, true);
+  ui.showMessage(`Saved as ${label}. Thank you: download your corrections to train on them.`);
+});
+document.getElementById('download-corrections').addEventListener('click', () => {
+  download(new Blob([corrections.toNdjson()], { type: 'application/x-ndjson' }), 'corrections.ndjson');
+});
+document.getElementById('forget-corrections').addEventListener('click', () => {
+  corrections.clear();
+  ui.showCorrections(0, !drawing.isEmpty);
+  ui.showMessage('Your saved corrections were deleted from this browser.');
+});
 for (const [id, action] of Object.entries(actions)) {
   document.getElementById(id).addEventListener('click', action);
 }
@@ -118,7 +206,11 @@ document.addEventListener('keydown', (event) => {
 
 async function start() {
   ui.setHistoryButtons(drawing);
+  ui.showCorrections(corrections.count, false);
   ui.showPreview(null);
+  if ('serviceWorker' in navigator && params.get('offline') !== 'no') {
+    navigator.serviceWorker.register('sw.js').catch((error) => console.info(`offline use unavailable: ${error.message}`));
+  }
   let metadata;
   try {
     const response = await fetch('model/metadata.json');
@@ -130,7 +222,13 @@ async function start() {
   }
   state.labels = metadata.labels;
   state.threshold = metadata.confidence_threshold ?? 0.5;
-  ui.showClasses(state.labels);
+  let samples = {};
+  try {
+    samples = (await (await fetch('gallery.json')).json()).samples ?? {};
+  } catch {
+    // The gallery is decoration: without it the class names still show.
+  }
+  ui.showClasses(state.labels, samples);
   state.predictor = await createPredictor({
     modelUrl: 'model/model.json',
     labels: state.labels,
@@ -139,6 +237,7 @@ async function start() {
   ui.showInfo({ backend: state.predictor.describe(), where: state.predictor.where });
   document.body.dataset.backend = state.predictor.backend;
   document.body.dataset.ready = 'true';
+  window.sketch.readyAt = performance.now(); // Navigation start is 0: this is the cold start.
   if (drawing.isEmpty && canvas.stroke === null) ui.clearPredictions();
   else requestPrediction();
 }
@@ -147,6 +246,7 @@ window.sketch = {
   drawing,
   state,
   rasterize,
+  corrections,
   /** Probabilities for a whole drawing, bypassing the canvas (parity tests and benchmarks). */
   predictStrokes: (strokes) => state.predictor.predict({ bitmap: rasterize(strokes), strokes }),
   ready: start(),

@@ -1,6 +1,7 @@
 /**
  * Everything the page shows, and nothing else: the status line (a live region), the top-five bars, the
- * 28x28 "what the model sees" preview, the small print and the class list. No model, no pointer logic.
+ * 28x28 "what the model sees" preview, messages, corrections, the small print and the class gallery.
+ * No model, no pointer logic.
  */
 
 const TOP = 5;
@@ -79,13 +80,59 @@ export function showInfo({ backend, milliseconds, where }) {
   byId('info').textContent = `${place} · backend: ${backend}${timing}`;
 }
 
-export function showClasses(labels) {
+/** The classes as a small gallery: a real drawing of each (when there is one) and its name. */
+export function showClasses(labels, samples = {}) {
   byId('class-count').textContent = String(labels.length);
   byId('class-list').replaceChildren(...labels.map((label) => {
     const item = document.createElement('li');
-    item.textContent = label;
+    const sample = samples[label];
+    if (sample) {
+      const picture = document.createElement('canvas');
+      picture.width = picture.height = 96;
+      picture.setAttribute('role', 'img');
+      picture.setAttribute('aria-label', `a drawing of ${withArticle(label)}`);
+      drawSample(picture, sample);
+      item.append(picture);
+    }
+    const name = document.createElement('span');
+    name.textContent = label;
+    item.append(name);
     return item;
   }));
+  const select = byId('correct-label');
+  select.replaceChildren(...labels.map((label) => new Option(label, label)));
+}
+
+function drawSample(canvas, strokes) {
+  const context = canvas.getContext('2d');
+  const margin = canvas.width * 0.12;
+  const scale = (canvas.width - 2 * margin) / 255;
+  context.strokeStyle = '#1b1b1f';
+  context.lineWidth = 2.5;
+  context.lineCap = context.lineJoin = 'round';
+  for (const [xs, ys] of strokes) {
+    context.beginPath();
+    context.moveTo(margin + xs[0] * scale, margin + ys[0] * scale);
+    for (let i = 1; i < xs.length; i++) context.lineTo(margin + xs[i] * scale, margin + ys[i] * scale);
+    context.stroke();
+  }
+}
+
+/** A one-line message about an action (saved, loaded, or what was wrong); empty hides it. */
+export function showMessage(text, { error = false } = {}) {
+  const message = byId('message');
+  message.textContent = text;
+  message.classList.toggle('error', error);
+}
+
+export function showCorrections(count, hasDrawing) {
+  byId('save-correction').disabled = !hasDrawing;
+  byId('correct-label').disabled = !hasDrawing;
+  byId('download-corrections').disabled = count === 0;
+  byId('forget-corrections').disabled = count === 0;
+  byId('teach-status').textContent = count === 0
+    ? 'Corrections stay in this browser; download them to train on them.'
+    : `${count} correction${count === 1 ? '' : 's'} saved in this browser.`;
 }
 
 export function showHint(visible) {
@@ -96,4 +143,6 @@ export function setHistoryButtons({ canUndo, canRedo, isEmpty }) {
   byId('undo').disabled = !canUndo;
   byId('redo').disabled = !canRedo;
   byId('clear').disabled = isEmpty;
+  byId('download-png').disabled = isEmpty;
+  byId('download-ndjson').disabled = isEmpty;
 }

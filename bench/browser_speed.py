@@ -1,0 +1,114 @@
+"""Speed in headless Chromium, per TF.js backend, for our model and DoodleNet; and the page's cold start.
+
+    python -m bench.browser_speed [--predictions 200]
+
+For each backend (wasm, webgl, cpu), in a fresh browser context (empty cache):
+- cold start: from navigation to the model being ready to predict (after its warm-up prediction);
+- time per prediction (p50, p95) of our model and of DoodleNet on the same rasterized real drawings;
+- time from a pointer event to the updated guess, while real drawings are drawn with mouse moves.
+DoodleNet's files are served to the page from ../shared/anchors/doodlenet by request interception. WebGL in
+headless Chromium on this machine is software (SwiftShader), so its numbers say little about real GPUs.
+Prints JSON and writes bench/results/browser_speed.json.
+"""
+
+import argparse
+import json
+
+from bench.common import CHROMIUM, CHROMIUM_ARGS, SHARED, LiveServer, machine, percentiles, write_result
+
+DOODLENET = SHARED / "anchors" / "doodlenet"
+TIME_PREDICTIONS = """async ([bitmaps, doodleUrl]) => {
+    const predictor = window.sketch.state.predictor;
+    const tf = predictor.tf;
+    const timings = { ours: [], doodlenet: [] };
+    for (const bitmap of bitmaps) {
+        const started = performance.now();
+        await predictor.predict({ bitmap });
+        timings.ours.push(performance.now() - started);
+    }
+    const doodlenet = await tf.loadLayersModel(doodleUrl);
+    const input = (bitmap) => tf.tensor(Float32Array.from(bitmap, (v) => v / 255), [1, 28, 28, 1]);
+    const warm = tf.tidy(() => doodlenet.predict(input(bitmaps[0])));
+    await warm.data(); warm.dispose();
+    for (const bitmap of bitmaps) {
+        const started = performance.now();
+        const output = tf.tidy(() => doodlenet.predict(input(bitmap)));
+        await output.data();
+        output.dispose();
+        timings.doodlenet.push(performance.now() - started);
+    }
+    return timings;
+}"""
+
+
+def drawings(limit):
+    records = []
+    for path in sorted((SHARED / "data" / "quickdraw" / "strokes").glob("*.ndjson")):
+        records += [json.loads(line)["drawing"] for line in path.read_text().splitlines()[:6] if line.strip()]
+    return records[:limit]
+
+
+def draw_and_collect(page, drawing):
+    page.evaluate("() => { window.latencies = []; if (!window.listening) { window.listening = true; "
+                  "window.addEventListener('sketch:prediction', (e) => window.latencies.push("
+                  "[e.detail.inputToScreenMilliseconds, e.detail.inputToNextFrameMilliseconds])); } }")
+    box = page.locator("#canvas").bounding_box()
+    point = lambda x, y: (box["x"] + box["width"] * (0.1 + 0.8 * x / 255),
+                          box["y"] + box["height"] * (0.1 + 0.8 * y / 255))
+    for xs, ys in drawing:
+        page.mouse.move(*point(xs[0], ys[0]))
+        page.mouse.down()
+        for x, y in zip(xs[1:], ys[1:]):
+            page.mouse.move(*point(x, y), steps=2)
+            page.wait_for_timeout(8)  # a person's pointer moves about every frame, not all at once
+        page.mouse.up()
+    page.wait_for_timeout(300)
+    values = page.evaluate("window.latencies")
+    page.evaluate("document.getElementById('clear').click()")
+    return values
+
+
+def main():
+    from playwright.sync_api import sync_playwright
+
+    from training import raster
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--predictions", type=int, default=200)
+    parser.add_argument("--drawn", type=int, default=12, help="drawings drawn with the mouse per backend")
+    args = parser.parse_args()
+    records = drawings(max(args.predictions, args.drawn))
+    bitmaps = [raster.rasterize(drawing) for drawing in records[:args.predictions]]
+    results = {"backends": {}, "machine": machine(), "predictions": len(bitmaps), "drawn": args.drawn}
+    with LiveServer() as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for backend in ("wasm", "webgl", "cpu"):
+            context = browser.new_context(viewport={"width": 1280, "height": 860})
+            context.route("**/doodlenet/*", lambda route: route.fulfill(
+                path=str(DOODLENET / route.request.url.rsplit("/", 1)[-1]),
+                headers={"Cross-Origin-Resource-Policy": "same-origin"}))
+            page = context.new_page()
+            page.goto(f"{server.url}?backend={backend}")
+            page.wait_for_selector("body[data-ready=true]", state="attached", timeout=120_000)
+            cold_start = page.evaluate("window.sketch.readyAt")
+            description = page.inner_text("#info")
+            timings = page.evaluate(TIME_PREDICTIONS, [bitmaps, server.url + "doodlenet/model.json"])
+            latencies = []
+            for drawing in records[:args.drawn]:
+                latencies += draw_and_collect(page, drawing)
+            results["backends"][backend] = {
+                "description": description,
+                "cold_start_ms": round(cold_start, 1),
+                "prediction_ms": {"ours": percentiles(timings["ours"], (50, 95)),
+                                  "doodlenet": percentiles(timings["doodlenet"], (50, 95))},
+                "pointer_to_guess_ms": percentiles([value[0] for value in latencies], (50, 95)),
+                "pointer_to_next_frame_ms": percentiles([value[1] for value in latencies], (50, 95)),
+                "guesses_measured": len(latencies),
+            }
+            context.close()
+        browser.close()
+    write_result("browser_speed", results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Render bench/results/*.json as the Markdown results table of the README.
+
+    python -m bench.report
+"""
+
+import json
+
+from bench.common import RESULTS
+
+
+def load(name):
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def percent(value):
+    return f"{100 * value:.1f} %" if value is not None else "n/a"
+
+
+def main():
+    accuracy, browser, python_speed, load_test = (load(name) for name in
+                                                  ("accuracy", "browser_speed", "python_speed", "load_test"))
+    lines = []
+    if accuracy:
+        lines += [f"Accuracy on {accuracy['classes']} classes: the test split ({accuracy['test_split_size']} "
+                  f"bitmaps) and {accuracy['real_stroke_drawings']} real stroke drawings rasterized by our code "
+                  "(`python -m bench.accuracy`).", "",
+                  "| model | parameters | web model | test top-1 | test top-3 | real strokes top-1 "
+                  "| clean classes | denoised classes |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for key in ("ours", "original", "doodlenet"):
+            model = accuracy["models"][key]
+            strokes = model["real_strokes"]
+            lines.append(f"| {model['name']} | {model['parameters']:,} | {model['web_model_bytes'] / 1000:.0f} KB "
+                         f"| {percent(model['test_split']['top1'])} | {percent(model['test_split']['top3'])} "
+                         f"| {percent(strokes['top1'])} | {percent(strokes.get('clean_classes_top1'))} "
+                         f"| {percent(strokes.get('denoised_classes_top1'))} |")
+        lines.append("")
+    if browser:
+        lines += ["Speed in headless Chromium on this 2-core machine (`python -m bench.browser_speed`; webgl is "
+                  "software-rendered here):", "",
+                  "| backend | cold start | ours: prediction p50 / p95 | DoodleNet: prediction p50 / p95 "
+                  "| pointer event to guess p50 / p95 |", "|---|---|---|---|---|"]
+        for name, result in browser["backends"].items():
+            ours, doodle = result["prediction_ms"]["ours"], result["prediction_ms"]["doodlenet"]
+            pointer = result["pointer_to_guess_ms"]
+            lines.append(f"| {name} | {result['cold_start_ms']:.0f} ms | {ours['p50']:.2f} / {ours['p95']:.2f} ms "
+                         f"| {doodle['p50']:.2f} / {doodle['p95']:.2f} ms "
+                         f"| {pointer['p50']:.1f} / {pointer['p95']:.1f} ms |")
+        lines.append("")
+    if python_speed:
+        lines += [f"Python (`python -m bench.python_speed`): rasterize p50 {python_speed['rasterize_ms']['p50']:.2f} ms, "
+                  f"predict p50 {python_speed['predict_ms']['p50']:.2f} ms, whole /predict path in process p50 "
+                  f"{python_speed['total_ms']['p50']:.2f} ms.", ""]
+    if load_test:
+        latency = load_test["latency_ms"]
+        lines += [f"Load (`python -m bench.load_test`): {load_test['requests']} POST /predict at concurrency "
+                  f"{load_test['concurrency']}: {load_test['requests_per_second']} requests/s, p50 {latency['p50']:.0f} ms, "
+                  f"p99 {latency['p99']:.0f} ms, {load_test['errors']} errors.", ""]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

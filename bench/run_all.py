@@ -1,0 +1,34 @@
+"""Every benchmark in one run, on the same machine and data: `make bench`.
+
+    python -m bench.run_all
+
+Runs accuracy, Python speed, browser speed and the /predict load test one after another (each writes its
+bench/results/<name>.json), adds the shipped model's training time, writes bench/results/summary.json and
+prints the README table.
+"""
+
+import json
+import subprocess
+import sys
+
+from bench.common import RESULTS, ROOT, write_result
+
+BENCHMARKS = ["bench.accuracy", "bench.python_speed", "bench.browser_speed", "bench.load_test"]
+
+
+def main():
+    for module in BENCHMARKS:
+        print(f"== {module}", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", module], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    metadata = json.loads((ROOT / "web" / "model" / "metadata.json").read_text())
+    metrics = json.loads((ROOT / "runs" / metadata["name"] / "metrics.json").read_text())
+    summary = {name: json.loads((RESULTS / f"{name}.json").read_text())
+               for name in ("accuracy", "python_speed", "browser_speed", "load_test")}
+    summary["training"] = {"model": metadata["name"], "training_seconds": metrics["training_seconds"],
+                           "epochs_run": metrics["epochs_run"]}
+    write_result("summary", summary)
+    subprocess.run([sys.executable, "-m", "bench.report"], cwd=ROOT, check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+/** Unit tests for web/js/share.js and web/js/corrections.js (run: node --test tests/js/*.test.js). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Corrections } from '../../web/js/corrections.js';
+import { parseNdjson, toNdjsonLine } from '../../web/js/share.js';
+
+const strokes = [[[10, 60, 110], [20, 80, 20]], [[30], [30]]];
+
+test('an exported line parses back to the same normalized drawing', () => {
+  const line = toNdjsonLine(strokes, 'cat', new Date('2026-11-25T10:00:00Z'));
+  const record = JSON.parse(line);
+  assert.equal(record.word, 'cat');
+  assert.equal(record.timestamp, '2026-11-25 10:00:00.000 UTC');
+  assert.deepEqual(parseNdjson(`${line}\n`), { word: 'cat', drawing: record.drawing });
+  assert.deepEqual(record.drawing[0][0], [0, 127, 255]);
+});
+
+for (const [text, message] of [
+  ['', /empty/],
+  ['   \n  ', /empty/],
+  ['{not json', /not JSON/],
+  ['{"word": "cat"}', /no "drawing"/],
+  ['[1, 2]', /no "drawing"/],
+  ['{"drawing": [[[1, 2], [3]]]}', /not valid: stroke 0: 2 x values but 1 y values/],
+  ['{"drawing": []}', /not valid/],
+]) {
+  test(`bad ndjson ${JSON.stringify(text)} says what is wrong`, () => {
+    assert.throws(() => parseNdjson(text), message);
+  });
+}
+
+test('corrections are stored as ndjson lines and survive a damaged store', () => {
+  const memory = new Map();
+  const storage = {
+    getItem: (key) => memory.get(key) ?? null,
+    setItem: (key, value) => memory.set(key, value),
+    removeItem: (key) => memory.delete(key),
+  };
+  const corrections = new Corrections(storage);
+  assert.equal(corrections.count, 0);
+  corrections.add(strokes, 'cat');
+  corrections.add(strokes, 'dog');
+  assert.equal(corrections.count, 2);
+  assert.deepEqual(corrections.toNdjson().trim().split('\n').map((line) => JSON.parse(line).word), ['cat', 'dog']);
+  memory.set('sketch.corrections', '{broken');
+  assert.equal(corrections.count, 0);
+  corrections.clear();
+  assert.equal(corrections.count, 0);
+});

@@ -1,0 +1,74 @@
+/**
+ * Drawings in and out of the page: one line of the Quick, Draw! ndjson format, and a PNG.
+ * Parsing is pure (tested under node --test); the PNG and download helpers use the DOM.
+ */
+
+import { normalize, validateDrawing } from './raster.js';
+
+/** One ndjson line in the dataset's simplified format: strokes normalized to 0..255 integers. */
+export function toNdjsonLine(strokes, word = '', now = new Date()) {
+  const record = {
+    word,
+    countrycode: '',
+    timestamp: now.toISOString().replace('T', ' ').replace('Z', ' UTC'),
+    recognized: false,
+    key_id: String(Math.floor(Math.random() * 1e16)),
+    drawing: normalize(strokes),
+  };
+  return JSON.stringify(record);
+}
+
+/**
+ * The drawing of the first record in ndjson text (a file or a pasted line). Throws an Error that says
+ * what is wrong, so the caller can show it and leave the current drawing as it is.
+ */
+export function parseNdjson(text) {
+  const line = String(text).split('\n').map((part) => part.trim()).find((part) => part !== '');
+  if (!line) throw new Error('there is no drawing in it: it is empty');
+  let record;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    throw new Error('its first line is not JSON');
+  }
+  if (record === null || typeof record !== 'object' || !('drawing' in record)) {
+    throw new Error('its first line has no "drawing" field');
+  }
+  try {
+    validateDrawing(record.drawing);
+  } catch (error) {
+    throw new Error(`its drawing is not valid: ${error.message}`);
+  }
+  return { word: typeof record.word === 'string' ? record.word : '', drawing: normalize(record.drawing) };
+}
+
+/** The drawing as a PNG: dark ink on white, at `size` pixels square. */
+export function toPngBlob(strokes, size = 512) {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = size;
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, 0, size, size);
+  context.strokeStyle = '#111111';
+  context.lineCap = context.lineJoin = 'round';
+  context.lineWidth = Math.max(2, size / 100);
+  const scale = size / 255;
+  for (const [xs, ys] of strokes) {
+    context.beginPath();
+    context.moveTo(xs[0] * scale, ys[0] * scale);
+    if (xs.length === 1) context.lineTo(xs[0] * scale + 0.01, ys[0] * scale);
+    for (let i = 1; i < xs.length; i++) context.lineTo(xs[i] * scale, ys[i] * scale);
+    context.stroke();
+  }
+  return new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+}
+
+export function download(blob, fileName) {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
