@@ -11,9 +11,9 @@ back and compared with the Keras model on a batch of test images: a float32 expo
 change. The output folder is replaced only after the check passes. Exits 2 with one line on bad input.
 """
 
-import argparse
 import hashlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -22,7 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from training import data as quickdraw
+from training.cli import ArgumentParser
 from training.raster import RASTER_PARAMETERS
+
+# tensorflowjs imports tensorflow-decision-forests, which imports IPython for a welcome banner whenever
+# stdout is not a terminal (under pytest, in CI); IPython is not installed, and the banner is not wanted.
+os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 FLOAT32_TOLERANCE = 1e-5
 QUANTIZATIONS = ("none", "float16", "uint8")
@@ -193,7 +198,7 @@ def verify(model, folder, config, quantize):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", help="a training run folder, e.g. runs/sketchnet")
     parser.add_argument("--out", default="web/model")
     parser.add_argument("--quantize", default="none", help="none, float16 or uint8")

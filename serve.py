@@ -9,7 +9,6 @@ the browser is tested against. The model is loaded once, at start-up; a missing 
 stops start-up with one line. Served by waitress unless --debug.
 """
 
-import argparse
 import base64
 import binascii
 import io
@@ -25,6 +24,7 @@ from flask import Flask, abort, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from training import raster
+from training.cli import ArgumentParser
 from training.webmodel import WebModelError, load_web_model
 
 ROOT = Path(__file__).resolve().parent
@@ -258,7 +258,7 @@ def create_app(config=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--model", default=DEFAULT_CONFIG["MODEL_DIR"], help="web model folder")

@@ -18,8 +18,8 @@ def percent(value):
 
 
 def main():
-    accuracy, browser, python_speed, load_test = (load(name) for name in
-                                                  ("accuracy", "browser_speed", "python_speed", "load_test"))
+    accuracy, browser, python_speed, load_test, quantization = (
+        load(name) for name in ("accuracy", "browser_speed", "python_speed", "load_test", "quantization"))
     lines = []
     if accuracy:
         lines += [f"Accuracy on {accuracy['classes']} classes: the test split ({accuracy['test_split_size']} "
@@ -35,6 +35,15 @@ def main():
                          f"| {percent(model['test_split']['top1'])} | {percent(model['test_split']['top3'])} "
                          f"| {percent(strokes['top1'])} | {percent(strokes.get('clean_classes_top1'))} "
                          f"| {percent(strokes.get('denoised_classes_top1'))} |")
+        lines.append("")
+    if quantization:
+        lines += ["Quantized exports of the shipped run (`python -m bench.quantization`); the smallest whose test "
+                  "top-1 drops by at most 0.3 points ships:", "", "| export | size | test top-1 | change | top-1 "
+                  "agreement with float32 Keras |", "|---|---|---|---|---|"]
+        for name, report in quantization["exports"].items():
+            chosen = " (shipped)" if name == quantization["chosen"] else ""
+            lines.append(f"| {name}{chosen} | {report['size_bytes'] / 1000:.0f} KB | {percent(report['top1_export'])} "
+                         f"| {report['top1_change_points']:+.2f} points | {percent(report['top1_agreement'])} |")
         lines.append("")
     if browser:
         lines += ["Speed in headless Chromium on this 2-core machine (`python -m bench.browser_speed`; webgl is "

@@ -56,6 +56,7 @@ def bad_data_dir(tmp_path):
     (["--classes", "cat", "floaty"], "dtype is float64"),
     (["--preset", "no-such-preset"], "unknown preset"),
     (["--classes"], "expected at least one argument"),
+    (["--no-such-option"], "unrecognized arguments"),
     (["--classes", "cat", "--model", "resnet"], "unknown model"),
     (["--classes", "cat", "--epochs", "0"], "--epochs must be at least 1"),
     (["--classes", "cat", "--twin-fraction", "2"], "--twin-fraction"),
@@ -93,3 +94,15 @@ def test_extra_strokes_must_name_known_classes(tiny_data_dir, tmp_path):
     assert images.shape == (1, 28, 28, 1) and labels.tolist() == [0]
     with pytest.raises(ValueError, match="not a class of this run"):
         train.load_extra_strokes([str(extra)], ["hand", "nose"])
+
+
+def test_distributed_training_on_one_cpu_host(tiny_data_dir, tmp_path, capsys):
+    """MirroredStrategy over this host's devices (one CPU here) runs the same pipeline end to end."""
+    from training import train
+
+    out = tmp_path / "mirrored"
+    status = train.main(["--data-dir", str(tiny_data_dir), "--epochs", "1", "--batch-size", "32",
+                         "--distribute", "mirrored", "--out", str(out), "--verbose", "0"])
+    assert status == 0, capsys.readouterr().err
+    config = json.loads((out / "config.json").read_text())
+    assert config["distribute"] == "mirrored" and (out / "model.h5").is_file()

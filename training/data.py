@@ -7,7 +7,6 @@ the full dataset (hundreds of thousands of drawings per class) on a bigger machi
     python -m training.data --data-dir ../shared/data/quickdraw --preset shipped   # prints split sizes
 """
 
-import argparse
 import json
 import sys
 import zlib
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from training.cli import ArgumentParser
 
 IMAGE_SIZE = 28
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
@@ -218,7 +218,7 @@ def make_dataset(data, split, batch_size, shuffle=False, seed=0, twin_fraction=0
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--classes", nargs="+")
     parser.add_argument("--preset")

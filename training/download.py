@@ -11,7 +11,6 @@ resumed with an HTTP Range request when it breaks off (also in a later run); the
 only once it is complete and is a valid (N, 784) uint8 array. Offline, it says so in one line (exit 2).
 """
 
-import argparse
 import os
 import sys
 import time
@@ -21,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 from training.data import open_bitmaps, preset_classes
+from training.cli import ArgumentParser
 
 BASE_URL = os.environ.get("QUICKDRAW_BASE_URL",
                           "https://storage.googleapis.com/quickdraw_dataset/full/numpy_bitmap/")
@@ -129,7 +129,7 @@ def download_class(name, out, base_url=BASE_URL, timeout=30.0, attempts=ATTEMPTS
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--classes", nargs="+")
     group.add_argument("--preset", help="body-parts (the original nine) or shipped")

@@ -10,7 +10,6 @@ one line on stderr; the output folder is written through a temporary folder, so 
 nothing half-written.
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -22,13 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from training import data as quickdraw
+from training.cli import ArgumentParser
 from training.model import MODEL_NAMES, TRAINING_DEFAULTS, build_model
 
 DEFAULT_SEED = 1337
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(quickdraw.DEFAULT_DATA_DIR))
     parser.add_argument("--classes", nargs="+", help="class names (default: every class in --data-dir)")
     parser.add_argument("--preset", help="body-parts, shipped or all")

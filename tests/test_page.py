@@ -1,0 +1,173 @@
+"""The page as a finished product, in Debian's Chromium: three screen sizes, accessibility (axe-core),
+keyboard use, offline reload through the service worker, ndjson export and replay, and corrections.
+
+Screenshots of each size go to tests/artifacts/.
+"""
+
+import json
+
+import pytest
+
+from conftest import ARTIFACTS, ROOT
+from test_browser import draw, first_drawing, open_page, settled_guesses
+from training import raster, train
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VIEWPORTS = {
+    "phone": {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True,
+              "device_scale_factor": 2},
+    "tablet": {"viewport": {"width": 820, "height": 1180}, "has_touch": True, "color_scheme": "dark"},
+    "desktop": {"viewport": {"width": 1440, "height": 900}},
+}
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def sized(request, browser):
+    """A fresh browser context at each of the three sizes (every test that uses it runs three times)."""
+    context = browser.new_context(**VIEWPORTS[request.param], accept_downloads=True)
+    yield request.param, context
+    context.close()
+
+
+@pytest.fixture()
+def desktop(browser):
+    context = browser.new_context(**VIEWPORTS["desktop"], accept_downloads=True)
+    yield context
+    context.close()
+
+
+@pytest.mark.parametrize("name", list(VIEWPORTS))
+def test_each_size_fits_works_and_passes_axe(browser, live_server, name):
+    # axe-core is injected as an inline script, which our Content-Security-Policy rightly forbids.
+    context = browser.new_context(**VIEWPORTS[name], bypass_csp=True)
+    page = open_page(context, live_server)
+    draw(page, first_drawing("cat"))
+    settled_guesses(page)
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], "horizontal scrolling"
+    canvas = page.locator("#canvas").bounding_box()
+    status = page.locator("#status").bounding_box()
+    viewport = VIEWPORTS[name]["viewport"]
+    assert canvas["width"] >= min(viewport["width"] - 40, 300)
+    assert status["y"] + status["height"] <= viewport["height"], "the guess is below the first screen"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"), full_page=True)
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    serious = [(violation["id"], violation["impact"], len(violation["nodes"])) for violation in results["violations"]
+               if violation["impact"] in ("serious", "critical")]
+    context.close()
+    assert serious == []
+    assert page.errors == []
+
+
+def test_everything_but_drawing_works_from_the_keyboard(sized, live_server):
+    page = open_page(sized[1], live_server)
+    drawing = first_drawing("house")
+    draw(page, drawing)
+    settled_guesses(page)
+    focused = []
+    for _ in range(14):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
+    for control in ("undo", "clear", "correct-label", "save-correction"):
+        assert control in focused, f"{control} is not reachable with Tab: {focused}"
+    page.focus("#undo")
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.sketch.drawing.strokes.length") == len(drawing) - 1
+    page.focus("#redo")
+    page.keyboard.press("Space")
+    assert page.evaluate("window.sketch.drawing.strokes.length") == len(drawing)
+    # Load a drawing without the mouse: open the panel, paste, replay.
+    page.focus(".load summary")
+    page.keyboard.press("Enter")
+    page.focus("#load-text")
+    page.keyboard.insert_text(json.dumps({"word": "eye", "drawing": first_drawing("eye")}))
+    page.focus("#replay")
+    with_replay = page.evaluate("() => new Promise((resolve) => { window.addEventListener('sketch:replayed', "
+                                "() => resolve(true), { once: true }); document.getElementById('replay').click(); })")
+    assert with_replay and page.evaluate("window.sketch.drawing.strokes.length") == len(first_drawing("eye"))
+    page.keyboard.press("Escape")
+    assert page.evaluate("window.sketch.drawing.strokes.length") == 0
+
+
+def test_offline_after_one_visit(sized, live_server):
+    desktop = sized[1]
+    page = open_page(desktop, live_server)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    caches = page.evaluate("caches.keys()")
+    model_hash = page.evaluate("fetch('model/metadata.json').then((r) => r.json()).then((m) => m.model_hash)")
+    assert "sketch-shell-v1" in caches and f"sketch-model-{model_hash}" in caches
+    desktop.set_offline(True)
+    try:
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]", state="attached", timeout=60_000)
+        assert page.get_attribute("body", "data-backend") == "wasm"
+        draw(page, first_drawing("cat"))
+        assert settled_guesses(page)[0][0] == "cat"
+    finally:
+        desktop.set_offline(False)
+
+
+def test_ndjson_export_and_replay_round_trip(sized, live_server, tmp_path):
+    page = open_page(sized[1], live_server)
+    draw(page, first_drawing("bicycle"))
+    before = settled_guesses(page)
+    with page.expect_download() as download_info:
+        page.click("#download-ndjson")
+    path = tmp_path / "sketch.ndjson"
+    download_info.value.save_as(path)
+    record = json.loads(path.read_text())
+    strokes = page.evaluate("window.sketch.drawing.strokes")
+    assert record["drawing"] == raster.normalize(strokes)  # the dataset's simplified format, by our rasterizer
+    assert record["word"] == before[0][0]
+    with page.expect_download() as png_info:
+        page.click("#download-png")
+    assert png_info.value.suggested_filename == "sketch.png"
+    page.keyboard.press("Escape")
+    page.evaluate("() => { window.replayed = new Promise((resolve) => "
+                  "window.addEventListener('sketch:replayed', () => resolve(true), { once: true })); }")
+    page.set_input_files("#load-file", str(path))
+    assert page.evaluate("window.replayed")
+    replayed = page.evaluate("window.sketch.drawing.strokes")
+    assert raster.rasterize(replayed) == raster.rasterize(record["drawing"])
+    assert settled_guesses(page)[0][0] == before[0][0]
+    assert "Replaying" in page.inner_text("#message")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "empty"), ("{oops", "not JSON"), ('{"word": "cat"}', 'no "drawing"'),
+    ('{"drawing": [[[1, 2], [3]]]}', "2 x values but 1 y values"),
+])
+def test_bad_ndjson_changes_nothing(desktop, live_server, text, message):
+    page = open_page(desktop, live_server)
+    draw(page, first_drawing("eye"))
+    strokes = page.evaluate("window.sketch.drawing.strokes")
+    page.click(".load summary")
+    page.fill("#load-text", text)
+    page.click("#replay")
+    assert message in page.inner_text("#message") and "unchanged" in page.inner_text("#message")
+    assert page.evaluate("window.sketch.drawing.strokes") == strokes
+
+
+def test_a_correction_is_kept_and_exported_for_training(sized, live_server, tmp_path):
+    page = open_page(sized[1], live_server)
+    draw(page, first_drawing("pig"))
+    settled_guesses(page)
+    page.select_option("#correct-label", "dog")
+    page.click("#save-correction")
+    assert "1 correction saved" in page.inner_text("#teach-status")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", state="attached")
+    assert "1 correction saved" in page.inner_text("#teach-status")  # kept in this browser
+    with page.expect_download() as download_info:
+        page.click("#download-corrections")
+    path = tmp_path / "corrections.ndjson"
+    download_info.value.save_as(path)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [record["word"] for record in records] == ["dog"]
+    labels = page.evaluate("window.sketch.state.labels")
+    images, classes = train.load_extra_strokes([str(path)], labels)  # what --extra-strokes reads
+    assert images.shape == (1, 28, 28, 1) and labels[classes[0]] == "dog"
+    page.click("#forget-corrections")
+    assert page.is_disabled("#download-corrections")
