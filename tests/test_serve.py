@@ -52,6 +52,7 @@ def post(client, payload, **kwargs):
 @pytest.mark.parametrize("payload", [
     {"strokes": CAT},
     {"strokes": [[[0, 50, 100], [0, 80, 20], [0, 16, 33]]]},       # a time row is ignored
+    {"strokes": [[[0, 50, 100], [0, 80, 20], ["t0", None]]]},      # whatever it holds
     {"strokes": [[[0.5, 1e5], [2.25, -3e4]]]},                      # any coordinate scale
     {"strokes": [[[7], [7]]]},                                      # a single dot
     {"image": canvas_png(CAT)},
@@ -77,7 +78,8 @@ def test_strokes_and_their_png_agree_roughly(client):
         by_strokes = post(client, {"strokes": drawing}).json["predictions"][0]["label"]
         by_image = post(client, {"image": canvas_png(drawing)}).json["predictions"][0]["label"]
         agree += by_strokes == by_image
-    assert agree >= len(drawings) * 0.5  # The PNG path approximates line width; strokes are the contract.
+    # Measured 28 of 30 with the shipped model (8 before line widths were matched): the PNG path approximates the geometry; strokes are the contract.
+    assert agree >= len(drawings) * 0.7
 
 
 def test_predict_uses_the_python_rasterizer(client, app):
@@ -219,8 +221,8 @@ def test_healthz(client, app):
 
 
 @pytest.mark.parametrize("setup, message", [
-    (lambda folder: None, "model.json is missing"),
-    (lambda folder: (folder / "model.json").write_text("{}"), "metadata.json is missing"),
+    (lambda folder: None, "metadata.json is missing"),
+    (lambda folder: (folder / "metadata.json").write_text("{}"), "model.json is missing"),
     (lambda folder: [(folder / name).write_text("{}") for name in ("model.json", "metadata.json")],
      "cannot load the model"),
 ])

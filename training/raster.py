@@ -218,15 +218,18 @@ def rasterize(drawing):
 
 
 def image_to_bitmap(image):
-    """A canvas picture (PIL image) to the model's 28x28 input, as the original app's PNG path did, improved.
+    """A canvas picture (PIL image) to the model's 28x28 input: the original app's PNG path, made faithful.
 
     The ink is found by its contrast with the background (dark ink on light or transparent, or light ink
-    on dark), cropped to its bounding box, scaled with its aspect ratio kept so that the longer side spans
-    what strokes scaled to 255 plus one line width span in the dataset's geometry, and centred. Line width
-    is whatever the canvas drew, so this path is close to the stroke path but not identical to it.
+    on dark) and cropped to its bounding box. A canvas line is usually far thinner, relative to the
+    drawing, than the dataset's (16 of 255 units), and a thin line shrinks to a faint one at 28x28 that the
+    model has never seen. So the line's width is measured (twice the typical distance from the middle of a
+    line to its edge, by a distance transform) and the ink is thickened to the dataset's proportion; then it
+    is scaled, aspect kept, so that it spans what the stroke path's drawings span, and centred.
     """
     import numpy as np
     from PIL import Image
+    from scipy import ndimage
 
     rgba = image.convert("RGBA")
     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -237,16 +240,29 @@ def image_to_bitmap(image):
     if len(rows) == 0:
         raise ValueError("the image has no ink")
     crop = ink[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    inked = crop > 64
+    line_width = 1.0
+    if inked.any():
+        distances = ndimage.distance_transform_edt(np.pad(inked, 1))[1:-1, 1:-1][inked]
+        line_width = max(1.0, 2 * float(np.percentile(distances, 90)))
+    centre_extent = max(max(crop.shape) - line_width, 1.0)
+    target_width = LINE_DIAMETER / (ORIGINAL_SIDE - 1) * centre_extent
+    grow = int(round(target_width - line_width))
+    if grow >= 1:
+        radius = (grow + 1) // 2
+        yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+        crop = ndimage.grey_dilation(np.pad(crop, radius), footprint=(xx * xx + yy * yy) <= radius * radius)
     scale = IMAGE_SIZE / (ORIGINAL_SIDE + 2 * PADDING + LINE_DIAMETER)
     span = (ORIGINAL_SIDE - 1 + LINE_DIAMETER) * scale
+    factor = span / (centre_extent + max(target_width, line_width))
     height, width = crop.shape
-    factor = span / max(height, width)
-    new_width, new_height = max(1, round(width * factor)), max(1, round(height * factor))
-    small = Image.fromarray(crop.astype(np.uint8)).resize((new_width, new_height), Image.Resampling.BOX)
+    new_width = min(IMAGE_SIZE, max(1, round(width * factor)))
+    new_height = min(IMAGE_SIZE, max(1, round(height * factor)))
+    small = Image.fromarray(np.clip(crop, 0, 255).astype(np.uint8)).resize((new_width, new_height),
+                                                                           Image.Resampling.BOX)
     canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float64)
     top, left = (IMAGE_SIZE - new_height) // 2, (IMAGE_SIZE - new_width) // 2
     canvas[top:top + new_height, left:left + new_width] = np.asarray(small, dtype=np.float64)
-    # Thin canvas lines shrink to faint grey; stretch so the strongest ink is full ink, as in the dataset.
     canvas *= 255.0 / max(canvas.max(), 1.0)
     return [int(value) for value in np.clip(np.floor(canvas + 0.5), 0, 255).reshape(-1)]
 

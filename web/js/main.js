@@ -208,7 +208,7 @@ async function start() {
   ui.setHistoryButtons(drawing);
   ui.showCorrections(corrections.count, false);
   ui.showPreview(null);
-  if ('serviceWorker' in navigator && params.get('offline') !== 'no') {
+  if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('sw.js').catch((error) => console.info(`offline use unavailable: ${error.message}`));
   }
   let metadata;
