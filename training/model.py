@@ -2,10 +2,10 @@
 
     python -m training.model sketchnet 34     # prints the summary of a model
 
-TensorFlow is imported inside the builders, so that the command-line tools can reject bad input in a
-fraction of a second, before TensorFlow starts. `original` is the tutorial's network, kept exactly as the baseline to beat. `sketchnet` is ours: three
-conv blocks with batch normalization and a flattened 3x3 head, a web model of about 150 KB once quantized
-to uint8.
+`original` is the tutorial's network, kept exactly as the baseline to beat. `sketchnet` is ours: three
+conv blocks with batch normalization and a flattened 3x3 head, a web model of about 140 KB once quantized
+to uint8. TensorFlow is imported inside the builders, so that the command-line tools can reject bad input
+in a fraction of a second, before TensorFlow starts.
 """
 
 import sys

@@ -209,7 +209,8 @@ async function start() {
   ui.showCorrections(corrections.count, false);
   ui.showPreview(null);
   if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register('sw.js').catch((error) => console.info(`offline use unavailable: ${error.message}`));
+    navigator.serviceWorker.register('sw.js')
+      .catch((error) => console.info(`offline use is unavailable: ${error.message}`));
   }
   let metadata;
   try {
