@@ -89,3 +89,35 @@ def test_committed_web_model_is_reproduced_by_export(tmp_path):
     export.export(ROOT / "runs" / metadata["name"], tmp_path / "model", metadata["quantization"])
     for path in COMMITTED_MODEL.iterdir():
         assert (tmp_path / "model" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_batch_normalization_folds_exactly():
+    """Conv and separable conv blocks with trained-looking statistics fold into single layers."""
+    import tf_keras as keras
+    from tf_keras import layers
+
+    from training.model import build_model
+
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(8, 3, padding="same", use_bias=False), layers.BatchNormalization(), layers.ReLU(),
+        layers.SeparableConv2D(12, 3, use_bias=True), layers.BatchNormalization(), layers.ReLU(),
+        layers.Conv2D(6, 3), layers.BatchNormalization(),  # no ReLU after: stays linear
+        layers.GlobalAveragePooling2D(), layers.Dense(5, activation="softmax"),
+    ])
+    generator = np.random.default_rng(3)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            size = layer.gamma.shape[0]
+            layer.set_weights([generator.uniform(0.5, 2, size), generator.normal(0, 0.3, size),
+                               generator.normal(0, 0.5, size), generator.uniform(0.2, 3, size)])
+    folded = export.fold_batch_normalization(model)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in folded.layers)
+    assert not any(isinstance(layer, keras.layers.ReLU) for layer in folded.layers)
+    assert [layer.get_config()["activation"] for layer in folded.layers[:3]] == ["relu", "relu", "linear"]
+    images = generator.random((16, 28, 28, 1), dtype=np.float32)
+    assert np.abs(model(images).numpy() - folded(images).numpy()).max() <= 1e-5
+    shipped = build_model("sketchnet", 5)
+    assert len(export.fold_batch_normalization(shipped).layers) < len(shipped.layers) - 4
+    original = build_model("original", 5)
+    assert export.fold_batch_normalization(original) is original  # nothing to fold

@@ -2,8 +2,7 @@
  * Wiring: canvas events -> drawing -> raster -> model -> ui. Loaded by index.html as an ES module.
  *
  * Predictions run while a stroke is drawn and when it ends, at most once per animation frame; the newest
- * input wins (a prediction that is still running is never queued behind, it is simply followed by one
- * on the newest strokes). Each result fires a `sketch:prediction` event on window, which the browser
+ * input wins (see requestPrediction). Each result fires a `sketch:prediction` event on window, which the browser
  * tests and benchmarks listen to; `window.sketch` exposes the same objects to them.
  */
 
@@ -21,8 +20,12 @@ const canvas = new DrawingCanvas(document.getElementById('canvas'));
 const state = { predictor: null, labels: [], threshold: 0.5, topLabel: '', replaying: false };
 const corrections = new Corrections();
 
-// Prediction scheduling: one animation frame at a time, newest input wins.
+// Prediction scheduling: at most one prediction per animation frame, newest input wins. The first input
+// of a frame is predicted at once (waiting for the next frame would add up to 16 ms for nothing); more
+// input in the same frame waits for the next one; input during a running prediction is taken up when it
+// ends. Nothing queues: each prediction reads the strokes as they are when it starts.
 let frameRequested = false;
+let predictedThisFrame = false;
 let busy = false;
 let dirty = false;
 let oldestUnservedInput = null;
@@ -30,15 +33,28 @@ let oldestUnservedInput = null;
 function requestPrediction(inputTime = performance.now()) {
   dirty = true;
   if (oldestUnservedInput === null) oldestUnservedInput = inputTime;
-  if (!frameRequested) {
+  if (busy) return; // The running prediction requests again when it ends.
+  if (!predictedThisFrame) {
+    startPrediction();
+  } else if (!frameRequested) {
     frameRequested = true;
-    requestAnimationFrame(runPrediction);
+    requestAnimationFrame(() => {
+      frameRequested = false;
+      startPrediction();
+    });
   }
 }
 
+function startPrediction() {
+  if (busy || !dirty || !state.predictor) return;
+  predictedThisFrame = true;
+  requestAnimationFrame(() => {
+    predictedThisFrame = false;
+  });
+  runPrediction();
+}
+
 async function runPrediction() {
-  frameRequested = false;
-  if (busy || !dirty || !state.predictor) return; // When busy, the running prediction re-requests.
   dirty = false;
   busy = true;
   const inputTime = oldestUnservedInput;

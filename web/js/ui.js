@@ -44,6 +44,9 @@ export function showPredictions(labels, probabilities, threshold) {
     item.append(name, track, value);
     return item;
   }));
+  // If the top guess is wrong, the runner-up is the likeliest right answer: offer it for the correction.
+  const select = byId('correct-label');
+  if (document.activeElement !== select && items.length > 2) select.value = items[1][0];
   const [best, bestProbability] = items[0];
   if (bestProbability >= threshold) {
     showStatus(`It's ${withArticle(best)}! (${percent(bestProbability)})`);
