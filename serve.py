@@ -15,9 +15,13 @@ import io
 import json
 import math
 import mimetypes
+import os
 import struct
 import sys
 from pathlib import Path
+
+# TensorFlow's start-up notes (no GPU here, CPU instruction sets) are noise for someone starting a server.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 from flask import Flask, abort, jsonify, request, send_from_directory

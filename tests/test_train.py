@@ -106,3 +106,21 @@ def test_distributed_training_on_one_cpu_host(tiny_data_dir, tmp_path, capsys):
     assert status == 0, capsys.readouterr().err
     config = json.loads((out / "config.json").read_text())
     assert config["distribute"] == "mirrored" and (out / "model.h5").is_file()
+
+
+def test_fine_tuning_on_corrections(smoke_run, tiny_data_dir, tmp_path, capsys):
+    """The loop from the page back to training: start from a run, add labelled drawings, train on."""
+    from training import train
+
+    corrections = tmp_path / "corrections.ndjson"
+    corrections.write_text("".join(json.dumps({"word": word, "drawing": [[[0, 40, 90], [10, 60, 0]]]}) + "\n"
+                                   for word in ("eye", "nose")))
+    out = tmp_path / "tuned"
+    status = train.main(["--data-dir", str(tiny_data_dir), "--init-from", str(smoke_run), "--extra-strokes",
+                         str(corrections), "--epochs", "1", "--batch-size", "32", "--out", str(out),
+                         "--verbose", "0"])
+    assert status == 0, capsys.readouterr().err
+    assert json.loads((out / "config.json").read_text())["init_from"] == str(smoke_run.resolve())
+    status = train.main(["--data-dir", str(tiny_data_dir), "--classes", "eye", "hand", "--init-from",
+                         str(smoke_run), "--out", str(tmp_path / "bad"), "--verbose", "0"])
+    assert status == 2 and "same classes" in capsys.readouterr().err

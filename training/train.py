@@ -51,6 +51,8 @@ def parse_args(argv):
     parser.add_argument("--extra-strokes", nargs="*", default=[],
                         help="ndjson files of labelled drawings (e.g. corrections saved from the page) "
                              "added to the training split")
+    parser.add_argument("--init-from", help="a run folder (e.g. runs/sketchnet) whose weights training starts "
+                        "from: with --extra-strokes and a few --epochs, this fine-tunes on corrections")
     parser.add_argument("--distribute", choices=["none", "mirrored", "multi-worker"], default="none",
                         help="tf.distribute strategy: mirrored = all GPUs of this host; multi-worker "
                              "= several hosts described by TF_CONFIG")
@@ -84,6 +86,7 @@ def resolve_config(args):
         "patience": args.patience,
         "strokes_dir": args.strokes_dir or str(Path(args.data_dir) / "strokes"),
         "extra_strokes": [str(Path(path).resolve()) for path in args.extra_strokes],
+        "init_from": str(Path(args.init_from).resolve()) if args.init_from else None,
         "distribute": args.distribute,
     }
     if config["epochs"] < 1:
@@ -97,6 +100,14 @@ def resolve_config(args):
     for path in config["extra_strokes"]:
         if not Path(path).is_file():
             raise ValueError(f"--extra-strokes file {path} does not exist")
+    if config["init_from"]:
+        initial = Path(config["init_from"])
+        if not (initial / "model.h5").is_file() or not (initial / "config.json").is_file():
+            raise ValueError(f"--init-from {initial} is not a training run (model.h5 and config.json)")
+        initial_config = json.loads((initial / "config.json").read_text())
+        if initial_config["classes"] != class_names or initial_config["model"] != config["model"]:
+            raise ValueError(f"--init-from {initial} was trained as {initial_config['model']!r} on other classes; "
+                             "fine-tuning needs the same model and the same classes in the same order")
     return config
 
 
@@ -304,6 +315,8 @@ def train(config, out, verbose=2):
     steps_per_epoch = -(-data.split_size("train") // config["batch_size"])
     with strategy.scope():
         model = build_model(config["model"], len(class_names))
+        if config["init_from"]:
+            model.load_weights(Path(config["init_from"]) / "model.h5")
         schedule = keras.optimizers.schedules.CosineDecay(
             config["learning_rate"], decay_steps=steps_per_epoch * config["epochs"], alpha=0.02)
         learning_rate = schedule if config["model"] != "original" else config["learning_rate"]
