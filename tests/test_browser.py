@@ -180,3 +180,21 @@ def test_touch_drawing(browser, live_server):
         assert page.errors == []
     finally:
         context.close()
+
+
+def test_clearing_during_a_slow_prediction_shows_no_stale_guess(context, live_server):
+    """A guess that arrives after the drawing was cleared must not reappear on the empty canvas."""
+    page = open_page(context, live_server)
+    page.evaluate("""() => {
+        const predictor = window.sketch.state.predictor;
+        const predict = predictor.predict.bind(predictor);
+        predictor.predict = async (input) => {
+            await new Promise((resolve) => setTimeout(resolve, 400));  // a slow device
+            return predict(input);
+        };
+    }""")
+    draw(page, first_drawing("eye"))
+    page.keyboard.press("Escape")  # while the prediction is still running
+    page.wait_for_timeout(1200)
+    assert page.locator("#guesses li").count() == 0
+    assert "Draw something" in page.locator("#status").inner_text()

@@ -70,7 +70,8 @@ async function runPrediction() {
     const started = performance.now();
     const probabilities = await state.predictor.predict({ bitmap, strokes });
     const milliseconds = performance.now() - started;
-    if (dirty && drawing.withStroke(canvas.stroke).length === 0) return; // Cleared meanwhile.
+    // Cleared (or undone to nothing) while this prediction ran: its result is stale, show nothing.
+    if (drawing.withStroke(canvas.stroke).length === 0) return;
     ui.showPredictions(state.labels, probabilities, state.threshold);
     state.topLabel = state.labels[probabilities.indexOf(Math.max(...probabilities))];
     ui.showInfo({ backend: state.predictor.describe(), milliseconds, where: state.predictor.where });
@@ -103,6 +104,7 @@ function drawingChanged(inputTime = performance.now()) {
   ui.showHint(drawing.isEmpty && canvas.stroke === null);
   if (drawing.isEmpty) {
     dirty = false;
+    oldestUnservedInput = null;
     ui.clearPredictions();
   } else {
     requestPrediction(inputTime);
