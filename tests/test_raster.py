@@ -109,6 +109,7 @@ def test_a_dot_is_drawn():
     ([[["a"], [1]]], "must be numbers"),
     ([[[float("nan")], [1]]], "finite"),
     ([[[1]]], "must be"),
+    ([[[1e308, -1e308], [0, 0]]], "too large a range"),
     ("strokes", "non-empty list"),
 ])
 def test_bad_drawings(drawing, message):

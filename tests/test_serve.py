@@ -103,6 +103,7 @@ def test_predict_uses_the_python_rasterizer(client, app):
     ({"strokes": [[1, 2]]}, 400, "stroke 0 must be"),
     ({"strokes": [[[1, 2]]]}, 400, "stroke 0 must be"),
     ({"strokes": [[[1, 2], [3]]]}, 400, "2 x values but 1 y values"),
+    ({"strokes": [[[1e308, -1e308], [0, 0]]]}, 400, "too large a range"),
     ({"strokes": [[[], []]]}, 400, "no points"),
     ({"strokes": [[["1"], [2]]]}, 400, "must be a number"),
     ({"strokes": [[[True], [2]]]}, 400, "must be a number"),

@@ -125,6 +125,8 @@ def normalize(drawing):
     min_y = min(y for stroke in strokes for _, y in stroke)
     shifted = [[(x - min_x, y - min_y) for x, y in stroke] for stroke in strokes]
     largest = max(max(x, y) for stroke in shifted for x, y in stroke)
+    if not math.isfinite(largest):
+        raise ValueError("the coordinates span too large a range")
     scale = 255.0 / largest if largest > 0 else 1.0
     result = []
     for stroke in shifted:

@@ -73,6 +73,7 @@ const badDrawings = [
   [[[[], []]], /no points/],
   [[[['a'], [1]]], /must be numbers/],
   [[[[NaN], [1]]], /finite/],
+  [[[[1e308, -1e308], [0, 0]]], /too large a range/],
   ['strokes', /non-empty list/],
 ];
 for (const [drawing, message] of badDrawings) {

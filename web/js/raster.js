@@ -123,6 +123,7 @@ export function normalize(drawing) {
   const shifted = strokes.map((stroke) => stroke.map(([x, y]) => [x - minX, y - minY]));
   let largest = -Infinity;
   for (const stroke of shifted) for (const [x, y] of stroke) largest = Math.max(largest, x, y);
+  if (!Number.isFinite(largest)) throw new Error('the coordinates span too large a range');
   const scale = largest > 0 ? 255 / largest : 1;
   return shifted.map((stroke) => {
     const simplified = rdp(resample(stroke.map(([x, y]) => [x * scale, y * scale])));
