@@ -53,6 +53,31 @@ def test_python_and_javascript_agree_on_real_drawings():
     assert np.abs(javascript - python).max() <= 1
 
 
+def random_drawings(count, seed=7):
+    """Seeded random drawings: float coordinates at odd scales and offsets, dots, long wiggly strokes."""
+    generator = np.random.default_rng(seed)
+    drawings = []
+    for _ in range(count):
+        scale, offset = 10 ** generator.uniform(-1, 4), generator.uniform(-1e3, 1e3)
+        strokes = []
+        for _ in range(generator.integers(1, 6)):
+            points = generator.integers(1, 60)
+            walk = np.cumsum(generator.normal(0, 1, (2, points)), axis=1) * scale + offset
+            strokes.append(walk.round(generator.integers(0, 4)).tolist())
+        drawings.append(strokes)
+    return drawings
+
+
+def test_python_and_javascript_agree_on_random_drawings():
+    drawings = random_drawings(300)
+    lines = "".join(json.dumps({"drawing": drawing}) + "\n" for drawing in drawings)
+    result = subprocess.run(["node", str(ROOT / "tests" / "js" / "raster_cli.mjs")], input=lines,
+                            capture_output=True, text=True, check=True, timeout=120)
+    javascript = np.array([json.loads(line) for line in result.stdout.splitlines()])
+    python = np.array([raster.rasterize(drawing) for drawing in drawings])
+    assert np.abs(javascript - python).max() <= 1
+
+
 def test_close_to_the_datasets_own_renderer():
     drawings = shared_drawings()
     render_difference = [np.abs(cairo_reference(d) - np.array(raster.render(d))).mean() for _, d in drawings]
