@@ -14,7 +14,8 @@ Prints JSON and writes bench/results/browser_speed.json.
 import argparse
 import json
 
-from bench.common import CHROMIUM, CHROMIUM_ARGS, SHARED, LiveServer, machine, percentiles, write_result
+from bench.common import (CHROMIUM, CHROMIUM_ARGS, SHARED, LiveServer, machine, percentiles, shared_drawings,
+                          write_result)
 
 DOODLENET = SHARED / "anchors" / "doodlenet"
 TIME_PREDICTIONS = """async ([bitmaps, doodleUrl]) => {
@@ -39,13 +40,6 @@ TIME_PREDICTIONS = """async ([bitmaps, doodleUrl]) => {
     }
     return timings;
 }"""
-
-
-def drawings(limit):
-    records = []
-    for path in sorted((SHARED / "data" / "quickdraw" / "strokes").glob("*.ndjson")):
-        records += [json.loads(line)["drawing"] for line in path.read_text().splitlines()[:6] if line.strip()]
-    return records[:limit]
 
 
 def draw_and_collect(page, drawing):
@@ -77,7 +71,7 @@ def main():
     parser.add_argument("--predictions", type=int, default=200)
     parser.add_argument("--drawn", type=int, default=12, help="drawings drawn with the mouse per backend")
     args = parser.parse_args()
-    records = drawings(max(args.predictions, args.drawn))
+    records = [drawing for _, drawing in shared_drawings(per_class=6)][:max(args.predictions, args.drawn)]
     bitmaps = [raster.rasterize(drawing) for drawing in records[:args.predictions]]
     results = {"backends": {}, "machine": machine(), "predictions": len(bitmaps), "drawn": args.drawn}
     with LiveServer() as server, sync_playwright() as playwright:

@@ -1,6 +1,7 @@
-"""Helpers shared by the benchmarks: a live server, percentiles, and writing results.
+"""Helpers shared by the benchmarks and the tests: a live server, Chromium's flags, the shared drawings,
+percentiles, and writing results.
 
-Not run directly; see bench/run_all.py.
+Not run directly; see bench/run_all.py and tests/conftest.py.
 """
 
 import json
@@ -37,6 +38,17 @@ def write_result(name, result):
     return result
 
 
+def shared_drawings(per_class=None):
+    """(class, drawing) pairs from the shared real stroke files, at most per_class of each class."""
+    pairs = []
+    for path in sorted((SHARED / "data" / "quickdraw" / "strokes").glob("*.ndjson")):
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        for line in lines[:per_class]:
+            record = json.loads(line)
+            pairs.append((record["word"], record["drawing"]))
+    return pairs
+
+
 def machine():
     return {"cores": os.cpu_count(), "python": sys.version.split()[0]}
 
@@ -63,7 +75,7 @@ class LiveServer:
             except OSError:
                 time.sleep(0.2)
         self.process.kill()
-        raise RuntimeError("serve.py did not start")
+        raise RuntimeError(f"serve.py did not answer /healthz within 90 s (exit status {self.process.poll()})")
 
     def __exit__(self, *exc):
         self.process.terminate()

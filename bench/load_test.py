@@ -13,20 +13,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.common import SHARED, LiveServer, machine, percentiles, write_result
-
-
-def drawings():
-    bodies = []
-    for path in sorted((SHARED / "data" / "quickdraw" / "strokes").glob("*.ndjson")):
-        for line in path.read_text().splitlines():
-            if line.strip():
-                bodies.append(json.dumps({"strokes": json.loads(line)["drawing"]}).encode())
-    return bodies
+from bench.common import LiveServer, machine, percentiles, shared_drawings, write_result
 
 
 def run(requests, concurrency, time_limit=300.0):
-    bodies = drawings()
+    bodies = [json.dumps({"strokes": drawing}).encode() for _, drawing in shared_drawings()]
     latencies, errors, statuses = [], [], {}
     lock = threading.Lock()
     local = threading.local()

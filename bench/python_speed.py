@@ -5,10 +5,9 @@
 Prints JSON (p50/p95 in ms for rasterizing, predicting and both) and writes bench/results/python_speed.json.
 """
 
-import json
 import time
 
-from bench.common import ROOT, SHARED, machine, percentiles, write_result
+from bench.common import ROOT, machine, percentiles, shared_drawings, write_result
 
 
 def main():
@@ -16,9 +15,7 @@ def main():
     from training import raster
 
     predictor = Predictor(ROOT / "web" / "model")
-    records = []
-    for path in sorted((SHARED / "data" / "quickdraw" / "strokes").glob("*.ndjson")):
-        records += [json.loads(line)["drawing"] for line in path.read_text().splitlines() if line.strip()]
+    records = [drawing for _, drawing in shared_drawings()]
     rasterize_ms, predict_ms, total_ms = [], [], []
     for drawing in records:
         started = time.perf_counter()

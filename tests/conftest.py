@@ -3,28 +3,21 @@
     .venv/bin/python -m pytest tests/            # or: make test
 """
 
-import json
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data" / "quickdraw"
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # see export.py
+
+from bench.common import CHROMIUM, CHROMIUM_ARGS, LiveServer, shared_drawings  # noqa: E402  (needs ROOT on the path)
+
+SHARED_DATA = ROOT.parent / "shared" / "data" / "quickdraw"
+ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 def write_tiny_class(path, rows, seed):
@@ -70,38 +63,11 @@ def client(app):
     return app.test_client()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(extra_args=()):
-    """serve.py in a subprocess on a free port; returns (process, base URL) once /healthz answers."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--port", str(port), *extra_args],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve.py exited: {process.stdout.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url + "healthz", timeout=1) as response:
-                if json.load(response)["status"] == "ok":
-                    return process, url
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("serve.py did not start within 90 s")
-
-
 @pytest.fixture(scope="session")
 def live_server():
-    process, url = start_server()
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    """serve.py (waitress) in a subprocess on a free loopback port; its base URL."""
+    with LiveServer() as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")
@@ -113,14 +79,3 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
-
-
-def shared_drawings(per_class=None):
-    """(class, drawing) pairs from the shared real stroke files."""
-    pairs = []
-    for path in sorted((SHARED_DATA / "strokes").glob("*.ndjson")):
-        lines = [line for line in path.read_text().splitlines() if line.strip()]
-        for line in lines[:per_class]:
-            record = json.loads(line)
-            pairs.append((record["word"], record["drawing"]))
-    return pairs

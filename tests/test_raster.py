@@ -131,7 +131,7 @@ def test_a_dot_is_drawn():
     ([], "non-empty"),
     ([[[1, 2], [3]]], "2 x values but 1 y values"),
     ([[[], []]], "no points"),
-    ([[["a"], [1]]], "must be numbers"),
+    ([[["a"], [1]]], "must be a number"),
     ([[[float("nan")], [1]]], "finite"),
     ([[[1]]], "must be"),
     ([[[1e308, -1e308], [0, 0]]], "too large a range"),

@@ -60,7 +60,7 @@ def validate_drawing(drawing):
         for x, y in zip(xs, ys):
             if isinstance(x, bool) or isinstance(y, bool) or not isinstance(x, (int, float)) \
                     or not isinstance(y, (int, float)):
-                raise ValueError(f"stroke {index}: coordinates must be numbers")
+                raise ValueError(f"stroke {index}: every coordinate must be a number")
             if not (math.isfinite(x) and math.isfinite(y)):
                 raise ValueError(f"stroke {index}: coordinates must be finite")
             points.append((float(x), float(y)))

@@ -12,8 +12,8 @@ const SHELL_CACHE = 'sketch-shell-v1';
 const MODEL_PREFIX = 'sketch-model-';
 const SHELL = [
   './', 'css/app.css', 'manifest.webmanifest', 'gallery.json', 'icons/icon-192.png', 'icons/icon-512.png',
-  'js/main.js', 'js/canvas.js', 'js/drawing.js', 'js/model.js', 'js/raster.js', 'js/ui.js', 'js/share.js',
-  'js/corrections.js',
+  'js/main.js', 'js/canvas.js', 'js/drawing.js', 'js/ink.js', 'js/model.js', 'js/raster.js', 'js/ui.js',
+  'js/share.js', 'js/corrections.js',
   'vendor/tf.es2017.min.js', 'vendor/tf-backend-wasm.es2017.min.js', 'vendor/tfjs-backend-wasm.wasm',
   'vendor/tfjs-backend-wasm-simd.wasm', 'vendor/tfjs-backend-wasm-threaded-simd.wasm',
 ];

@@ -71,7 +71,7 @@ const badDrawings = [
   [[], /non-empty/],
   [[[[1, 2], [3]]], /2 x values but 1 y values/],
   [[[[], []]], /no points/],
-  [[[['a'], [1]]], /must be numbers/],
+  [[[['a'], [1]]], /must be a number/],
   [[[[NaN], [1]]], /finite/],
   [[[[1e308, -1e308], [0, 0]]], /too large a range/],
   ['strokes', /non-empty list/],

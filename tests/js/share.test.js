@@ -43,7 +43,7 @@ test('corrections are stored as ndjson lines and survive a damaged store', () =>
   assert.equal(corrections.count, 2);
   assert.deepEqual(corrections.toNdjson().trim().split('\n').map((line) => JSON.parse(line).word), ['cat', 'dog']);
   memory.set('sketch.corrections', '{broken');
-  assert.equal(corrections.count, 0);
+  assert.equal(new Corrections(storage).count, 0);
   corrections.clear();
   assert.equal(corrections.count, 0);
 });

@@ -9,6 +9,8 @@
  * canvas still ends), one pointer at a time, and a backing store scaled by devicePixelRatio.
  */
 
+import { setInk, traceStroke } from './ink.js';
+
 export const DRAWING_SIDE = 255;
 const LINE_WIDTH = 4; // CSS pixels at a 400-pixel canvas; scaled with the canvas.
 
@@ -25,7 +27,6 @@ export class DrawingCanvas extends EventTarget {
     this.onPointerUp = this.onPointerUp.bind(this);
     canvas.addEventListener('pointerdown', this.onPointerDown);
     new ResizeObserver(() => this.resize()).observe(canvas);
-    window.matchMedia?.('(resolution: 1dppx)');
     this.resize();
   }
 
@@ -40,6 +41,9 @@ export class DrawingCanvas extends EventTarget {
       this.canvas.height = height;
     }
     this.scale = width / DRAWING_SIDE;
+    // Read the ink colour here, not per pointer move: getComputedStyle forces a style recalculation.
+    const color = getComputedStyle(this.canvas).getPropertyValue('--stroke').trim() || '#111';
+    setInk(this.context, color, Math.max(2, (LINE_WIDTH * width) / 400));
     this.redraw();
   }
 
@@ -51,25 +55,9 @@ export class DrawingCanvas extends EventTarget {
 
   redraw() {
     const { context, canvas } = this;
-    context.setTransform(1, 0, 0, 1, 0, 0);
     context.clearRect(0, 0, canvas.width, canvas.height);
-    for (const stroke of this.strokes) this.drawStroke(stroke);
-    if (this.stroke) this.drawStroke(this.stroke);
-  }
-
-  drawStroke([xs, ys], from = 0) {
-    const { context, scale } = this;
-    context.lineCap = 'round';
-    context.lineJoin = 'round';
-    context.lineWidth = Math.max(2, (LINE_WIDTH * this.canvas.width) / 400);
-    context.strokeStyle = getComputedStyle(this.canvas).getPropertyValue('--stroke') || '#111';
-    context.beginPath();
-    const start = Math.max(0, from - 1);
-    context.moveTo(xs[start] * scale, ys[start] * scale);
-    // A single point still shows as a dot: a zero-length line with round caps.
-    if (xs.length === 1) context.lineTo(xs[0] * scale + 0.01, ys[0] * scale);
-    for (let i = start + 1; i < xs.length; i++) context.lineTo(xs[i] * scale, ys[i] * scale);
-    context.stroke();
+    for (const stroke of this.strokes) traceStroke(context, stroke, this.scale);
+    if (this.stroke) traceStroke(context, this.stroke, this.scale);
   }
 
   /** A pointer event's position in drawing units, clamped to the canvas. */
@@ -93,7 +81,7 @@ export class DrawingCanvas extends EventTarget {
     window.addEventListener('pointermove', this.onPointerMove);
     window.addEventListener('pointerup', this.onPointerUp);
     window.addEventListener('pointercancel', this.onPointerUp);
-    this.drawStroke(this.stroke);
+    traceStroke(this.context, this.stroke, this.scale);
     this.emit('strokestart', event);
   }
 
@@ -111,7 +99,7 @@ export class DrawingCanvas extends EventTarget {
       this.stroke[1].push(y);
     }
     if (this.stroke[0].length === before) return;
-    this.drawStroke(this.stroke, before);
+    traceStroke(this.context, this.stroke, this.scale, 0, before);
     this.emit('strokemove', event);
   }
 

@@ -10,6 +10,7 @@ const KEY = 'sketch.corrections';
 export class Corrections {
   constructor(storage = globalThis.localStorage) {
     this.storage = storage;
+    this.cachedCount = null;
   }
 
   /** The saved ndjson lines; a damaged store counts as empty rather than breaking the page. */
@@ -22,18 +23,22 @@ export class Corrections {
     }
   }
 
+  /** Asked at every stroke's end, so the store is parsed once and the count kept after that. */
   get count() {
-    return this.lines().length;
+    this.cachedCount ??= this.lines().length;
+    return this.cachedCount;
   }
 
   add(strokes, word) {
     const lines = [...this.lines(), toNdjsonLine(strokes, word)];
     this.storage.setItem(KEY, JSON.stringify(lines));
+    this.cachedCount = lines.length;
     return lines.length;
   }
 
   clear() {
     this.storage.removeItem(KEY);
+    this.cachedCount = 0;
   }
 
   toNdjson() {

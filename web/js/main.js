@@ -17,7 +17,9 @@ import * as ui from './ui.js';
 const params = new URLSearchParams(window.location.search);
 const drawing = new Drawing();
 const canvas = new DrawingCanvas(document.getElementById('canvas'));
-const state = { predictor: null, labels: [], threshold: 0.5, topLabel: '', replaying: false };
+const state = {
+  predictor: null, backend: '', labels: [], threshold: 0.5, topLabel: '', replaying: false,
+};
 const corrections = new Corrections();
 
 // Prediction scheduling: at most one prediction per animation frame, newest input wins. The first input
@@ -72,9 +74,8 @@ async function runPrediction() {
     const milliseconds = performance.now() - started;
     // Cleared (or undone to nothing) while this prediction ran: its result is stale, show nothing.
     if (drawing.withStroke(canvas.stroke).length === 0) return;
-    ui.showPredictions(state.labels, probabilities, state.threshold);
-    state.topLabel = state.labels[probabilities.indexOf(Math.max(...probabilities))];
-    ui.showInfo({ backend: state.predictor.describe(), milliseconds, where: state.predictor.where });
+    state.topLabel = ui.showPredictions(state.labels, probabilities, state.threshold);
+    ui.showInfo({ backend: state.backend, milliseconds, where: state.predictor.where });
     const detail = {
       probabilities: Array.from(probabilities),
       labels: state.labels,
@@ -253,7 +254,8 @@ async function start() {
     labels: state.labels,
     backend: params.get('backend') || undefined,
   });
-  ui.showInfo({ backend: state.predictor.describe(), where: state.predictor.where });
+  state.backend = state.predictor.describe(); // Once: the backend does not change after loading.
+  ui.showInfo({ backend: state.backend, where: state.predictor.where });
   document.body.dataset.backend = state.predictor.backend;
   document.body.dataset.ready = 'true';
   window.sketch.readyAt = performance.now(); // Navigation start is 0: this is the cold start.

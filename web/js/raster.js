@@ -42,7 +42,7 @@ export function validateDrawing(drawing) {
     return xs.map((x, i) => {
       const y = ys[i];
       if (typeof x !== 'number' || typeof y !== 'number') {
-        throw new Error(`stroke ${index}: coordinates must be numbers`);
+        throw new Error(`stroke ${index}: every coordinate must be a number`);
       }
       if (!Number.isFinite(x) || !Number.isFinite(y)) {
         throw new Error(`stroke ${index}: coordinates must be finite`);

@@ -3,6 +3,7 @@
  * Parsing is pure (tested under node --test); the PNG and download helpers use the DOM.
  */
 
+import { setInk, traceStroke } from './ink.js';
 import { normalize, validateDrawing } from './raster.js';
 
 /** One ndjson line in the dataset's simplified format: strokes normalized to 0..255 integers. */
@@ -49,17 +50,8 @@ export function toPngBlob(strokes, size = 512) {
   const context = canvas.getContext('2d');
   context.fillStyle = '#ffffff';
   context.fillRect(0, 0, size, size);
-  context.strokeStyle = '#111111';
-  context.lineCap = context.lineJoin = 'round';
-  context.lineWidth = Math.max(2, size / 100);
-  const scale = size / 255;
-  for (const [xs, ys] of strokes) {
-    context.beginPath();
-    context.moveTo(xs[0] * scale, ys[0] * scale);
-    if (xs.length === 1) context.lineTo(xs[0] * scale + 0.01, ys[0] * scale);
-    for (let i = 1; i < xs.length; i++) context.lineTo(xs[i] * scale, ys[i] * scale);
-    context.stroke();
-  }
+  setInk(context, '#111111', Math.max(2, size / 100));
+  for (const stroke of strokes) traceStroke(context, stroke, size / 255);
   return new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
 }
 

@@ -4,6 +4,8 @@
  * No model, no pointer logic.
  */
 
+import { setInk, traceStroke } from './ink.js';
+
 const TOP = 5;
 
 const byId = (id) => document.getElementById(id);
@@ -15,44 +17,58 @@ export function showStatus(text, { unsure = false } = {}) {
   status.classList.toggle('unsure', unsure);
 }
 
-/** Top guesses as bars; the remainder goes to one "other things" bar, so the bars sum to 1. */
-export function showPredictions(labels, probabilities, threshold) {
-  const order = Array.from(probabilities.keys()).sort((a, b) => probabilities[b] - probabilities[a]);
-  const top = order.slice(0, TOP);
-  const items = top.map((index) => [labels[index], probabilities[index]]);
-  const shown = items.reduce((sum, [, probability]) => sum + probability, 0);
-  items.push(['other things', Math.max(0, 1 - shown)]);
-  const list = byId('guesses');
-  list.replaceChildren(...items.map(([label, probability], position) => {
+/** The six bar items (top five and "other things"), built once and then only updated. */
+let bars = null;
+
+function buildBars() {
+  bars = Array.from({ length: TOP + 1 }, (_, position) => {
     const item = document.createElement('li');
-    item.dataset.label = label;
-    item.dataset.probability = String(probability);
-    if (position === items.length - 1) item.className = 'other';
+    if (position === TOP) item.className = 'other';
     const name = document.createElement('span');
     name.className = 'name';
-    name.textContent = label;
     const track = document.createElement('span');
     track.className = 'track';
     track.setAttribute('aria-hidden', 'true');
     const fill = document.createElement('span');
     fill.className = 'fill';
-    fill.style.width = `${(probability * 100).toFixed(1)}%`;
     track.append(fill);
     const value = document.createElement('span');
     value.className = 'value';
-    value.textContent = percent(probability);
     item.append(name, track, value);
-    return item;
-  }));
+    return { item, name, fill, value };
+  });
+}
+
+/**
+ * Top guesses as bars; the remainder goes to one "other things" bar, so the bars sum to 1. Runs for every
+ * prediction, so it updates six existing items in place. Returns the top label.
+ */
+export function showPredictions(labels, probabilities, threshold) {
+  const order = Array.from(probabilities.keys()).sort((a, b) => probabilities[b] - probabilities[a]);
+  const items = order.slice(0, TOP).map((index) => [labels[index], probabilities[index]]);
+  const shown = items.reduce((sum, [, probability]) => sum + probability, 0);
+  items.push(['other things', Math.max(0, 1 - shown)]);
+  if (!bars) buildBars();
+  items.forEach(([label, probability], position) => {
+    const bar = bars[position];
+    bar.item.dataset.label = label;
+    bar.item.dataset.probability = String(probability);
+    bar.name.textContent = label;
+    bar.fill.style.width = `${(probability * 100).toFixed(1)}%`;
+    bar.value.textContent = percent(probability);
+  });
+  const list = byId('guesses');
+  if (list.childElementCount === 0) list.append(...bars.map((bar) => bar.item));
   // If the top guess is wrong, the runner-up is the likeliest right answer: offer it for the correction.
   const select = byId('correct-label');
-  if (document.activeElement !== select && items.length > 2) select.value = items[1][0];
+  if (document.activeElement !== select) select.value = items[1][0];
   const [best, bestProbability] = items[0];
   if (bestProbability >= threshold) {
     showStatus(`It's ${withArticle(best)}! (${percent(bestProbability)})`);
   } else {
     showStatus(`Not sure yet… maybe ${withArticle(best)}?`, { unsure: true });
   }
+  return best;
 }
 
 function withArticle(label) {
@@ -65,16 +81,19 @@ export function clearPredictions(message = 'Draw something, and I will guess wha
   showPreview(null);
 }
 
-/** The model's input, ink dark on white like the canvas. */
+let previewPixels = null;
+
+/** The model's input, ink dark on white like the canvas (one reused buffer: it runs every prediction). */
 export function showPreview(bitmap) {
-  const preview = byId('preview');
-  const context = preview.getContext('2d');
-  const pixels = context.createImageData(28, 28);
+  const context = byId('preview').getContext('2d');
+  previewPixels ??= context.createImageData(28, 28);
+  const { data } = previewPixels;
   for (let i = 0; i < 784; i++) {
     const shade = 255 - (bitmap ? bitmap[i] : 0);
-    pixels.data.set([shade, shade, shade, 255], i * 4);
+    data[i * 4] = data[i * 4 + 1] = data[i * 4 + 2] = shade;
+    data[i * 4 + 3] = 255;
   }
-  context.putImageData(pixels, 0, 0);
+  context.putImageData(previewPixels, 0, 0);
 }
 
 export function showInfo({ backend, milliseconds, where }) {
@@ -109,16 +128,8 @@ export function showClasses(labels, samples = {}) {
 function drawSample(canvas, strokes) {
   const context = canvas.getContext('2d');
   const margin = canvas.width * 0.12;
-  const scale = (canvas.width - 2 * margin) / 255;
-  context.strokeStyle = '#1b1b1f';
-  context.lineWidth = 2.5;
-  context.lineCap = context.lineJoin = 'round';
-  for (const [xs, ys] of strokes) {
-    context.beginPath();
-    context.moveTo(margin + xs[0] * scale, margin + ys[0] * scale);
-    for (let i = 1; i < xs.length; i++) context.lineTo(margin + xs[i] * scale, margin + ys[i] * scale);
-    context.stroke();
-  }
+  setInk(context, '#1b1b1f', 2.5);
+  for (const stroke of strokes) traceStroke(context, stroke, (canvas.width - 2 * margin) / 255, margin);
 }
 
 /** A one-line message about an action (saved, loaded, or what was wrong); empty hides it. */

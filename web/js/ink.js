@@ -1,0 +1,26 @@
+/**
+ * Strokes onto a 2D canvas context: the one place the page draws ink (the drawing canvas, the class
+ * gallery and the PNG export). The caller sets the line style once; this only traces and strokes.
+ */
+
+/**
+ * Stroke [xs, ys] in drawing units, mapped by x * scale + margin; from > 0 draws only the part from
+ * point from - 1 on (the new segments of a stroke in progress).
+ */
+export function traceStroke(context, [xs, ys], scale, margin = 0, from = 0) {
+  const start = Math.max(0, from - 1);
+  context.beginPath();
+  context.moveTo(xs[start] * scale + margin, ys[start] * scale + margin);
+  // A single point still shows as a dot: a zero-length line with round caps.
+  if (xs.length === 1) context.lineTo(xs[0] * scale + margin + 0.01, ys[0] * scale + margin);
+  for (let i = start + 1; i < xs.length; i++) context.lineTo(xs[i] * scale + margin, ys[i] * scale + margin);
+  context.stroke();
+}
+
+/** Round caps and joins, one colour and width: set once per context (resizing a canvas resets it). */
+export function setInk(context, color, width) {
+  context.lineCap = 'round';
+  context.lineJoin = 'round';
+  context.strokeStyle = color;
+  context.lineWidth = width;
+}
