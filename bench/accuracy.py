@@ -42,6 +42,7 @@ def main():
     import export
     from training import data as quickdraw
     from training import train
+    from training.model import multiply_adds
     from training.webmodel import load_layers_model, load_web_model
 
     shipped, metadata = load_web_model(ROOT / "web" / "model")
@@ -62,8 +63,8 @@ def main():
                "real_stroke_drawings": int(len(stroke_labels)), "models": {}, "machine": machine()}
     results["models"]["ours"] = {
         "name": metadata["name"], "quantization": metadata["quantization"],
-        "parameters": int(shipped.count_params()), "web_model_bytes": folder_bytes(ROOT / "web" / "model",
-                                                                                {"model.json", "group1-shard1of1.bin"}),
+        "parameters": int(shipped.count_params()), "multiply_adds": multiply_adds(shipped),
+        "web_model_bytes": folder_bytes(ROOT / "web" / "model", {"model.json", "group1-shard1of1.bin"}),
         **evaluate(lambda x: shipped.predict(x, batch_size=1024, verbose=0)),
     }
 
@@ -73,7 +74,8 @@ def main():
         original_bytes = folder_bytes(Path(folder) / "model", {"model.json", "group1-shard1of1.bin"})
     results["models"]["original"] = {
         "name": "original (tutorial architecture, same data and split)", "quantization": "none",
-        "parameters": int(original.count_params()), "web_model_bytes": original_bytes,
+        "parameters": int(original.count_params()), "multiply_adds": multiply_adds(original),
+        "web_model_bytes": original_bytes,
         **evaluate(lambda x: original.predict(x, batch_size=1024, verbose=0)),
     }
 
@@ -105,6 +107,7 @@ def main():
     results["models"]["doodlenet"] = {
         "name": "DoodleNet (ml5, 345 classes, restricted to the shared classes)",
         "shared_classes": len(shared_classes), "parameters": int(doodlenet.count_params()),
+        "multiply_adds": multiply_adds(doodlenet),
         "web_model_bytes": folder_bytes(DOODLENET, {"model.json", "group1-shard1of1.bin"}), **best,
     }
     write_result("accuracy", results)

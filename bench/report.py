@@ -18,20 +18,22 @@ def percent(value):
 
 
 def main():
-    accuracy, browser, python_speed, load_test, quantization = (
-        load(name) for name in ("accuracy", "browser_speed", "python_speed", "load_test", "quantization"))
+    accuracy, browser, python_speed, load_test, quantization, architectures = (
+        load(name) for name in ("accuracy", "browser_speed", "python_speed", "load_test", "quantization",
+                                "architectures"))
     lines = []
     if accuracy:
         lines += [f"Accuracy on {accuracy['classes']} classes: the test split ({accuracy['test_split_size']} "
                   f"bitmaps) and {accuracy['real_stroke_drawings']} real stroke drawings rasterized by our code "
                   "(`python -m bench.accuracy`).", "",
-                  "| model | parameters | web model | test top-1 | test top-3 | real strokes top-1 "
+                  "| model | parameters | multiply-adds | web model | test top-1 | test top-3 | real strokes top-1 "
                   "| clean classes | denoised classes |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "|---|---|---|---|---|---|---|---|---|"]
         for key in ("ours", "original", "doodlenet"):
             model = accuracy["models"][key]
             strokes = model["real_strokes"]
-            lines.append(f"| {model['name']} | {model['parameters']:,} | {model['web_model_bytes'] / 1000:.0f} KB "
+            lines.append(f"| {model['name']} | {model['parameters']:,} "
+                         f"| {model['multiply_adds'] / 1e6:.1f} M | {model['web_model_bytes'] / 1000:.0f} KB "
                          f"| {percent(model['test_split']['top1'])} | {percent(model['test_split']['top3'])} "
                          f"| {percent(strokes['top1'])} | {percent(strokes.get('clean_classes_top1'))} "
                          f"| {percent(strokes.get('denoised_classes_top1'))} |")
@@ -56,6 +58,16 @@ def main():
             lines.append(f"| {name} | {result['cold_start_ms']:.0f} ms | {ours['p50']:.2f} / {ours['p95']:.2f} ms "
                          f"| {doodle['p50']:.2f} / {doodle['p95']:.2f} ms "
                          f"| {pointer['p50']:.1f} / {pointer['p95']:.1f} ms |")
+        lines.append("")
+    if architectures:
+        lines += ["Candidate architectures with random weights, timed beside DoodleNet in the same page "
+                  "(`python -m bench.architectures`): time per prediction follows multiply-adds.", "",
+                  "| architecture | parameters | multiply-adds | wasm p50 / p95 | cpu p50 / p95 |",
+                  "|---|---|---|---|---|"]
+        for name, model in architectures["models"].items():
+            wasm, cpu = model["prediction_ms"]["wasm"], model["prediction_ms"]["cpu"]
+            lines.append(f"| {name} | {model['parameters']:,} | {model['multiply_adds'] / 1e6:.1f} M "
+                         f"| {wasm['p50']:.2f} / {wasm['p95']:.2f} ms | {cpu['p50']:.1f} / {cpu['p95']:.1f} ms |")
         lines.append("")
     if python_speed:
         lines += [f"Python (`python -m bench.python_speed`): rasterize p50 {python_speed['rasterize_ms']['p50']:.2f} ms, "

@@ -2,8 +2,8 @@
 
     python -m bench.run_all
 
-Runs accuracy, quantization, Python speed, browser speed and the /predict load test one after another (each writes its
-bench/results/<name>.json), adds the shipped model's training time, writes bench/results/summary.json and
+Runs accuracy, quantization, Python speed, browser speed, candidate architectures' speed and the /predict
+load test one after another (each writes its bench/results/<name>.json), adds the shipped model's training time, writes bench/results/summary.json and
 prints the README table.
 """
 
@@ -13,7 +13,8 @@ import sys
 
 from bench.common import RESULTS, ROOT, write_result
 
-BENCHMARKS = ["bench.accuracy", "bench.quantization", "bench.python_speed", "bench.browser_speed", "bench.load_test"]
+BENCHMARKS = ["bench.accuracy", "bench.quantization", "bench.python_speed", "bench.browser_speed",
+              "bench.architectures", "bench.load_test"]
 
 
 def main():
@@ -23,7 +24,8 @@ def main():
     metadata = json.loads((ROOT / "web" / "model" / "metadata.json").read_text())
     metrics = json.loads((ROOT / "runs" / metadata["name"] / "metrics.json").read_text())
     summary = {name: json.loads((RESULTS / f"{name}.json").read_text())
-               for name in ("accuracy", "quantization", "python_speed", "browser_speed", "load_test")}
+               for name in ("accuracy", "quantization", "python_speed", "browser_speed", "architectures",
+                            "load_test")}
     summary["training"] = {"model": metadata["name"], "training_seconds": metrics["training_seconds"],
                            "epochs_run": metrics["epochs_run"]}
     write_result("summary", summary)

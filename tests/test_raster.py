@@ -103,6 +103,22 @@ def test_looks_like_the_training_bitmaps():
     assert abs((ours > 0).mean() - (bitmaps > 0).mean()) < 0.05
 
 
+def outer_ring_ink(images):
+    """The most ink any image has in its outermost pixel ring."""
+    images = np.asarray(images).reshape(-1, 28, 28)
+    ring = np.ones((28, 28), bool)
+    ring[1:-1, 1:-1] = False
+    return int(images[:, ring].max(initial=0))
+
+
+def test_outermost_ring_never_has_ink():
+    """The recipe's padding (16 + 8 of 304 units) keeps ink out of the outer ring, here as in the dataset."""
+    assert outer_ring_ink([raster.rasterize(d) for _, d in shared_drawings()]) == 0
+    assert outer_ring_ink([raster.rasterize(d) for d in random_drawings(300)]) == 0
+    for path in sorted((SHARED_DATA / "bitmaps").glob("*.npy")):
+        assert outer_ring_ink(np.load(path, mmap_mode="r")[:3000]) == 0, path.name
+
+
 def test_normalize_is_the_datasets_simplification():
     drawing = [[[10, 20, 30, 40, 50], [100, 101, 100, 101, 100]], [[1000], [500]]]
     normalized = raster.normalize(drawing)

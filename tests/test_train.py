@@ -60,6 +60,9 @@ def bad_data_dir(tmp_path):
     (["--classes", "cat", "--model", "resnet"], "unknown model"),
     (["--classes", "cat", "--epochs", "0"], "--epochs must be at least 1"),
     (["--classes", "cat", "--twin-fraction", "2"], "--twin-fraction"),
+    (["--classes", "cat", "--validation-fraction", "0"], "--validation-fraction must be in (0, 0.5], got 0.0"),
+    (["--classes", "cat", "--validation-fraction", "0.9"], "--validation-fraction must be in (0, 0.5], got 0.9"),
+    (["--classes", "cat", "--patience", "0"], "--patience must be at least 1, got 0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(bad_data_dir, tmp_path, capsys, extra, message):
     out = tmp_path / "out" / "run"

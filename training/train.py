@@ -45,7 +45,9 @@ def parse_args(argv):
     parser.add_argument("--augment", choices=["on", "off"], help="random shift, scale and rotation")
     parser.add_argument("--augment-strength", type=float,
                         help="scales every augmentation range (1 = the ranges in make_augmentation)")
-    parser.add_argument("--patience", type=int, default=3, help="early-stopping patience in epochs")
+    parser.add_argument("--validation-fraction", type=float,
+                        help="share of each class held out for validation (the test split does not depend on it)")
+    parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
     parser.add_argument("--strokes-dir", help="real stroke drawings (.ndjson) to report accuracy on "
                         "(default: <data-dir>/strokes when it exists)")
     parser.add_argument("--extra-strokes", nargs="*", default=[],
@@ -72,7 +74,8 @@ def resolve_config(args):
         "classes": class_names,
         "seed": args.seed,
         "max_per_class": args.max_per_class,
-        "validation_fraction": 0.1,
+        "validation_fraction": (args.validation_fraction if args.validation_fraction is not None
+                                else defaults["validation_fraction"]),
         "test_fraction": 0.1,
         "epochs": args.epochs if args.epochs is not None else defaults["epochs"],
         "batch_size": args.batch_size or defaults["batch_size"],
@@ -83,7 +86,7 @@ def resolve_config(args):
         "augment": (args.augment == "on") if args.augment else defaults["augment"],
         "augment_strength": (args.augment_strength if args.augment_strength is not None
                              else defaults.get("augment_strength", 1.0)),
-        "patience": args.patience,
+        "patience": args.patience if args.patience is not None else defaults["patience"],
         "strokes_dir": args.strokes_dir or str(Path(args.data_dir) / "strokes"),
         "extra_strokes": [str(Path(path).resolve()) for path in args.extra_strokes],
         "init_from": str(Path(args.init_from).resolve()) if args.init_from else None,
@@ -93,6 +96,10 @@ def resolve_config(args):
         raise ValueError(f"--epochs must be at least 1, got {config['epochs']}")
     if config["batch_size"] < 1:
         raise ValueError(f"--batch-size must be at least 1, got {config['batch_size']}")
+    if not 0 < config["validation_fraction"] <= 0.5:
+        raise ValueError(f"--validation-fraction must be in (0, 0.5], got {config['validation_fraction']}")
+    if config["patience"] < 1:
+        raise ValueError(f"--patience must be at least 1, got {config['patience']}")
     if not 0 <= config["twin_fraction"] <= 1:
         raise ValueError(f"--twin-fraction must be between 0 and 1, got {config['twin_fraction']}")
     if not 0 <= config["label_smoothing"] < 1:

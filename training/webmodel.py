@@ -37,7 +37,10 @@ def read_weights(folder, manifest):
             values = np.frombuffer(buffer, dtype=dtype, count=count, offset=offset)
             offset += size
             if quantization and quantization["dtype"] != "float16":
-                values = quantization["min"] + quantization["scale"] * values.astype(np.float32)
+                # In double precision and in TF.js's order (q * scale + min), rounded to float32 once, as
+                # tfjs-core's io_utils does: float32 arithmetic here rounds twice and can differ by one
+                # unit in the last place, which moved probabilities by 1e-5.
+                values = values.astype(np.float64) * quantization["scale"] + quantization["min"]
             weights[entry["name"]] = values.astype(np.float32).reshape(entry["shape"])
     return weights
 
