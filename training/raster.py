@@ -21,6 +21,8 @@ import json
 import math
 import sys
 
+import numpy as np
+
 IMAGE_SIZE = 28
 ORIGINAL_SIDE = 256.0
 LINE_DIAMETER = 16.0
@@ -144,8 +146,6 @@ def capsule_intervals(ax, ay, bx, by, radius, line_ys):
     line) pairs of a drawing go through at once; elementwise this is the very same float64 arithmetic as
     capsuleInterval in raster.js, so the two languages' bitmaps are bit-identical.
     """
-    import numpy as np
-
     low = np.full(line_ys.shape, math.inf)
     high = np.full(line_ys.shape, -math.inf)
     for cx, cy in ((ax, ay), (bx, by)):
@@ -179,8 +179,6 @@ def capsule_intervals(ax, ay, bx, by, radius, line_ys):
 
 def render(strokes):
     """Draw normalized strokes (0..255 integers) into a 28x28 list of rows of 0..255 values."""
-    import numpy as np
-
     scale = IMAGE_SIZE / (ORIGINAL_SIDE + 2 * PADDING + LINE_DIAMETER)
     translate = PADDING + LINE_DIAMETER / 2
     radius = LINE_DIAMETER / 2 * scale
@@ -199,9 +197,9 @@ def render(strokes):
             last_line = min(line_count - 1, math.floor((max(ay, by) + radius) * SUBSAMPLES - 0.5))
             if first_line <= last_line:
                 segments.append((ax, ay, bx, by, first_line, last_line - first_line + 1))
-    coverage = [[0.0] * IMAGE_SIZE for _ in range(IMAGE_SIZE)]
     if not segments:
         return [[0] * IMAGE_SIZE for _ in range(IMAGE_SIZE)]
+    coverage = [[0.0] * IMAGE_SIZE for _ in range(IMAGE_SIZE)]
     table = np.array(segments, dtype=np.float64)
     counts = table[:, 5].astype(np.int64)
     owner = np.repeat(np.arange(len(segments)), counts)
@@ -252,7 +250,6 @@ def image_to_bitmap(image):
     line to its edge, by a distance transform) and the ink is thickened to the dataset's proportion; then it
     is scaled, aspect kept, so that it spans what the stroke path's drawings span, and centred.
     """
-    import numpy as np
     from PIL import Image
     from scipy import ndimage
 

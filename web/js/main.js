@@ -73,7 +73,7 @@ async function runPrediction() {
     const probabilities = await state.predictor.predict({ bitmap, strokes });
     const milliseconds = performance.now() - started;
     // Cleared (or undone to nothing) while this prediction ran: its result is stale, show nothing.
-    if (drawing.withStroke(canvas.stroke).length === 0) return;
+    if (drawing.isEmpty && canvas.stroke === null) return;
     state.topLabel = ui.showPredictions(state.labels, probabilities, state.threshold);
     ui.showInfo({ backend: state.backend, milliseconds, where: state.predictor.where });
     const detail = {
