@@ -318,8 +318,13 @@ def train(config, out, verbose=2):
     validation_images, validation_labels = data.arrays("validation")
     test_images, test_labels = data.arrays("test")
 
+    steps_per_epoch = int(train_dataset.cardinality())
+    assert steps_per_epoch > 0, steps_per_epoch
+    # One endless iterator for the whole run, reshuffled on every pass: when Keras re-creates the iterator
+    # at each epoch instead, this host sat idle for up to 35 s between epochs (about 6 minutes of a 22-minute run).
+    train_dataset = train_dataset.repeat()
+
     strategy = make_strategy(config["distribute"])
-    steps_per_epoch = -(-data.split_size("train") // config["batch_size"])
     with strategy.scope():
         model = build_model(config["model"], len(class_names))
         if config["init_from"]:
@@ -336,7 +341,7 @@ def train(config, out, verbose=2):
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config["patience"],
                                                restore_best_weights=True)]
     started = time.perf_counter()
-    history = model.fit(train_dataset, epochs=config["epochs"],
+    history = model.fit(train_dataset, epochs=config["epochs"], steps_per_epoch=steps_per_epoch,
                         validation_data=(validation_images, validation_labels),
                         batch_size=config["batch_size"], callbacks=callbacks, verbose=verbose)
     training_seconds = time.perf_counter() - started
