@@ -100,15 +100,19 @@ def test_extra_strokes_must_name_known_classes(tiny_data_dir, tmp_path):
 
 
 def test_distributed_training_on_one_cpu_host(tiny_data_dir, tmp_path, capsys):
-    """MirroredStrategy over this host's devices (one CPU here) runs the same pipeline end to end."""
+    """MirroredStrategy over this host's devices (one CPU here) runs the same pipeline end to end.
+
+    With augmentation on, which sketchnet's defaults leave off, so that this path stays tested too.
+    """
     from training import train
 
     out = tmp_path / "mirrored"
     status = train.main(["--data-dir", str(tiny_data_dir), "--epochs", "1", "--batch-size", "32",
-                         "--distribute", "mirrored", "--out", str(out), "--verbose", "0"])
+                         "--distribute", "mirrored", "--augment", "on", "--out", str(out), "--verbose", "0"])
     assert status == 0, capsys.readouterr().err
     config = json.loads((out / "config.json").read_text())
     assert config["distribute"] == "mirrored" and (out / "model.h5").is_file()
+    assert config["augment"] is True
 
 
 def test_fine_tuning_on_corrections(smoke_run, tiny_data_dir, tmp_path, capsys):
