@@ -2,7 +2,7 @@
 
     python export.py runs/sketchnet --out web/model [--quantize none|float16|uint8]
 
-Writes model.json and weight shards (via tensorflowjs, with batch normalization folded into the layer before it)
+Writes model.json and weight shards (via tensorflowjs, with batch normalization folded into the convolutions)
 and metadata.json: the labels in output order,
 the input format, the raster parameters, the run's metrics, the data's sources and licence and a hash of
 the weights (`model_hash`, which the server reports and the browser caches by). The export is then loaded
@@ -50,15 +50,14 @@ def weights_hash(folder):
 
 
 def fold_batch_normalization(model):
-    """An equivalent inference model in which each convolution or dense layer -> BatchNormalization (-> ReLU)
-    is one layer.
+    """An equivalent inference model in which each convolution -> BatchNormalization (-> ReLU) is one layer.
 
-    At inference a batch normalization is a per-channel affine map, so it folds into the layer before it (for
-    a separable convolution, into its pointwise kernel): kernel * gamma / sqrt(variance + epsilon) and
-    (bias - mean) * that + beta (Ioffe and Szegedy 2015, https://arxiv.org/abs/1502.03167). A plain ReLU
-    after it becomes that layer's activation. In TF.js every layer is a separate kernel call, so this cuts the
-    work per prediction; the result is checked against the unfolded model like any export. Models without
-    batch normalization are returned as they are.
+    At inference a batch normalization is a per-channel affine map, so it folds into the convolution before
+    it (for a separable convolution, into its pointwise kernel): kernel * gamma / sqrt(variance + epsilon)
+    and (bias - mean) * that + beta (Ioffe and Szegedy 2015,
+    https://arxiv.org/abs/1502.03167). A plain ReLU after it becomes the convolution's activation. In TF.js
+    every layer is a separate kernel call, so this cuts the work per prediction; the result is checked
+    against the unfolded model like any export. Models without batch normalization are returned as they are.
     """
     import tf_keras as keras
     from tf_keras import layers
@@ -74,9 +73,9 @@ def fold_batch_normalization(model):
     while index < len(chain):
         layer = chain[index]
         following = chain[index + 1] if index + 1 < len(chain) else None
-        foldable = isinstance(layer, (layers.Conv2D, layers.SeparableConv2D, layers.Dense))
-        if foldable and isinstance(following, layers.BatchNormalization):
-            # The output channels' weights are the last axis of the (pointwise) kernel in all three kinds.
+        convolution = isinstance(layer, (layers.Conv2D, layers.SeparableConv2D))
+        if convolution and isinstance(following, layers.BatchNormalization):
+            # The output channels' weights are the last axis of the (pointwise) kernel in both kinds.
             kernels = layer.get_weights()[:2 if isinstance(layer, layers.SeparableConv2D) else 1]
             last = kernels[-1].astype(np.float64)
             channels = last.shape[-1]

@@ -7,7 +7,7 @@ shared real stroke drawing of those classes rasterized by our own rasterizer. Do
 is restricted to the classes both models know (argmax over those outputs) and given whichever input
 polarity it does better with.
 
-Leftover cue: the 18 denoised classes keep a few wrongly restored pixels per drawing, and a model can learn
+Leftover cue: the classes with denoised drawings keep a few wrongly restored pixels per drawing, and a model can learn
 them as a sign of those classes (SOURCES.md). `twins/` holds every clean-class drawing put through the same
 noise and denoiser, so each model also reads the clean classes' test drawings as stored and as their twins,
 and we compare its top-1 and the share it calls a denoised class. DoodleNet never saw the leftovers: its
@@ -68,16 +68,14 @@ def main():
     config = json.loads((ROOT / "runs" / metadata["name"] / "config.json").read_text())
     data = quickdraw.load_data(SHARED / "data" / "quickdraw", labels, seed=config["seed"], use_twins=True)
     test_images, test_labels = data.arrays("test")
-    test_classes, test_rows = data.splits["test"]
-    has_twin = np.array([data.twins[class_id] is not None for class_id in test_classes])
-    clean_images = test_images[has_twin]
-    clean_twin_images = data.gather(test_classes[has_twin], test_rows[has_twin], np.ones(has_twin.sum(), bool))
-    clean_labels = test_labels[has_twin]
     stroke_images, stroke_labels, _ = train.load_stroke_set(SHARED / "data" / "quickdraw" / "strokes", labels)
-    noisy_names = {name for name in labels
-                   if quickdraw.class_file(SHARED / "data" / "quickdraw", name, "twins") is None}
-    stroke_noisy = np.array([labels[i] in noisy_names for i in stroke_labels])
-    denoised_ids = sorted(labels.index(name) for name in noisy_names)
+    # The denoised classes are the ones without a twins/ file (SOURCES.md).
+    denoised_ids = [class_id for class_id, twin in enumerate(data.twins) if twin is None]
+    stroke_noisy = np.isin(stroke_labels, denoised_ids)
+    test_classes, test_rows = data.splits["test"]
+    has_twin = ~np.isin(test_classes, denoised_ids)
+    clean_images, clean_labels = test_images[has_twin], test_labels[has_twin]
+    clean_twin_images = data.gather(test_classes[has_twin], test_rows[has_twin], np.ones(has_twin.sum(), bool))
 
     def evaluate(predict):
         return {"test_split": scores(predict(test_images), test_labels),
@@ -112,12 +110,12 @@ def main():
     shared_classes = [name for name in labels if name in doodle_names]
     columns = [doodle_names.index(name) for name in shared_classes]
     keep_test = np.isin(test_labels, [labels.index(name) for name in shared_classes])
-    best = None
+    # Labels re-indexed to the shared classes' order (all of ours, when DoodleNet knows them all).
+    remap = {labels.index(name): position for position, name in enumerate(shared_classes)}
+    best, best_predict = None, None
     for polarity, transform in (("ink = 1", lambda x: x), ("ink = 0", lambda x: 1.0 - x)):
         def predict(images, transform=transform):
             return doodlenet.predict(transform(images), batch_size=1024, verbose=0)[:, columns]
-        # Labels re-indexed to the shared classes' order (all of ours, when DoodleNet knows them all).
-        remap = {labels.index(name): position for position, name in enumerate(shared_classes)}
         candidate = {
             "polarity": polarity,
             "test_split": scores(predict(test_images[keep_test]),
@@ -127,13 +125,12 @@ def main():
         candidate["real_strokes"] = scores(predict(stroke_images[keep_strokes]),
                                            np.array([remap[i] for i in stroke_labels[keep_strokes]]),
                                            stroke_noisy[keep_strokes])
-        keep_clean = np.isin(clean_labels, list(remap))
-        candidate["leftover_cue"] = leftover_cue(
-            predict, clean_images[keep_clean], clean_twin_images[keep_clean],
-            np.array([remap[i] for i in clean_labels[keep_clean]]),
-            [remap[i] for i in denoised_ids if i in remap])
         if best is None or candidate["test_split"]["top1"] > best["test_split"]["top1"]:
-            best = candidate
+            best, best_predict = candidate, predict
+    keep_clean = np.isin(clean_labels, list(remap))
+    best["leftover_cue"] = leftover_cue(best_predict, clean_images[keep_clean], clean_twin_images[keep_clean],
+                                        np.array([remap[i] for i in clean_labels[keep_clean]]),
+                                        [remap[i] for i in denoised_ids if i in remap])
     results["models"]["doodlenet"] = {
         "name": "DoodleNet (ml5, 345 classes, restricted to the shared classes)",
         "shared_classes": len(shared_classes), "parameters": int(doodlenet.count_params()),

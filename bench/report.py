@@ -45,12 +45,9 @@ def main():
                   "| model | top-1 as stored / as twins | called a denoised class as stored / as twins |",
                   "|---|---|---|"]
         for key in ("ours", "original", "doodlenet"):
-            model = accuracy["models"][key]
-            cue = model.get("leftover_cue")
-            if cue:
-                lines.append(f"| {model['name']} | {percent(cue['top1_as_stored'])} / {percent(cue['top1_as_twins'])} "
-                             f"| {percent(cue['called_denoised_as_stored'])} / "
-                             f"{percent(cue['called_denoised_as_twins'])} |")
+            model, cue = accuracy["models"][key], accuracy["models"][key]["leftover_cue"]
+            lines.append(f"| {model['name']} | {percent(cue['top1_as_stored'])} / {percent(cue['top1_as_twins'])} "
+                         f"| {percent(cue['called_denoised_as_stored'])} / {percent(cue['called_denoised_as_twins'])} |")
         lines.append("")
     if quantization:
         lines += ["Quantized exports of the shipped run (`python -m bench.quantization`); the smallest whose test "
