@@ -1,34 +1,46 @@
 """One small Flask app that serves the drawing page, the web model, TF.js, and POST /predict.
 
-    python serve.py [--host 127.0.0.1] [--port 5000] [--model web/model] [--debug]
+    python serve.py [--host 127.0.0.1] [--port 5000] [--model web/model] [--threads 8] [--debug]
 
 Everything comes from one origin: the page (web/), the model (--model, at /model/), and the few TF.js
 files the page needs, from the pinned npm packages (at /vendor/). POST /predict runs the same exported
 model on the same rasterizer as the browser: it is the fallback when TF.js cannot run, and the reference
-the browser is tested against. The model is loaded once, at start-up; a missing or broken model folder
-stops start-up with one line. Served by waitress unless --debug.
+the browser is tested against. The model's files are read once, at start-up, and served from memory, so
+the page always gets the model that /predict runs; a missing or broken model folder, or a port in use,
+stops start-up with one line.
+
+Staying up: the rasterizer's limits bound one drawing's cost, and a work gate lets at most PREDICT_SLOTS
+predictions compute at once with PREDICT_WAITING more waiting; beyond that /predict answers 503 with
+Retry-After, so worker threads stay free for /healthz and the page's files. Served by waitress unless
+--debug, with limits on connections, idle time and body size (the README says how to deploy it behind a
+reverse proxy on the open internet).
 """
 
 import base64
 import binascii
+import contextlib
+import errno
+import hashlib
 import io
 import json
 import mimetypes
 import os
 import struct
 import sys
+import threading
 from pathlib import Path
 
 # TensorFlow's start-up notes (no GPU here, CPU instruction sets) are noise for someone starting a server.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
-from flask import Flask, abort, jsonify, request, send_from_directory
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, abort, jsonify, request, send_from_directory
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from training import raster
-from training.cli import ArgumentParser
-from training.webmodel import WebModelError, load_web_model
+from training.cli import ArgumentParser, native_stderr_captured
+from training.picture import image_to_bitmap
+from training.webmodel import WebModelError, load_web_model, read_model_files
 
 ROOT = Path(__file__).resolve().parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -48,9 +60,19 @@ DEFAULT_CONFIG = {
     "WEB_DIR": str(ROOT / "web"),
     "NODE_MODULES": str(ROOT / "node_modules"),
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,   # bytes of request body; more is answered 413
-    "MAX_STROKES": 200,
-    "MAX_POINTS": 20_000,                    # points over all strokes
     "MAX_IMAGE_SIDE": 4096,                  # pixels; larger PNGs are refused before decoding
+    # Predictions computing at once (one per core here) and waiting beyond them; more are answered 503.
+    "PREDICT_SLOTS": 2,
+    "PREDICT_WAITING": 4,
+}
+RETRY_AFTER_SECONDS = 1
+MAX_PATH_LENGTH = 200  # characters of a file path in a URL; no file we serve has a longer one
+WAITRESS_SETTINGS = {
+    "connection_limit": 1000,   # open connections; idle ones cost a socket, not a thread
+    "channel_timeout": 30,      # seconds a connection may sit idle (or half-sent) before it is closed
+    "cleanup_interval": 5,      # seconds between checks for such connections
+    "asyncore_use_poll": True,  # poll() rather than select(), which cannot watch more than 1024 sockets
+    "max_request_header_size": 64 * 1024,
 }
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -83,22 +105,38 @@ def reject_constant(name):
     raise BadRequest(f"{name} is not a number JSON allows")
 
 
-def parse_strokes(strokes, max_strokes, max_points):
-    """Enforce the payload limits, then rasterize; the rasterizer's own checks name any bad value."""
+class Busy(Exception):
+    """Every prediction slot and waiting place is taken; the client should retry shortly."""
+
+
+class WorkGate:
+    """At most `slots` predictions compute at once and `waiting` more wait for a slot; others get Busy.
+
+    Waiting holds a server thread, so slots + waiting stays below the server's threads: the rest serve
+    /healthz and the page's files however many predictions arrive.
+    """
+
+    def __init__(self, slots, waiting):
+        self.slots = threading.Semaphore(slots)
+        self.places = threading.Semaphore(slots + waiting)
+
+    @contextlib.contextmanager
+    def enter(self):
+        if not self.places.acquire(blocking=False):
+            raise Busy()
+        try:
+            with self.slots:
+                yield
+        finally:
+            self.places.release()
+
+
+def parse_strokes(strokes):
+    """Rasterize the strokes; the rasterizer's checks (shape, numbers, limits) name any bad value."""
     if not isinstance(strokes, list):
         raise BadRequest("'strokes' must be a list of strokes, each [[x...], [y...]]")
     if len(strokes) == 0:
         raise BadRequest("the drawing is empty: 'strokes' has no strokes")
-    if len(strokes) > max_strokes:
-        raise BadRequest(f"too many strokes: {len(strokes)} (at most {max_strokes})")
-    total = 0
-    for index, stroke in enumerate(strokes):
-        if not isinstance(stroke, list) or len(stroke) not in (2, 3) \
-                or not all(isinstance(row, list) for row in stroke):
-            raise BadRequest(f"stroke {index} must be [[x...], [y...]] (an optional third time row is ignored)")
-        total += len(stroke[0])
-        if total > max_points:
-            raise BadRequest(f"too many points (at most {max_points} over all strokes)")
     try:
         return raster.rasterize(strokes)
     except ValueError as error:
@@ -124,7 +162,7 @@ def parse_image(data_url, max_side):
     try:
         with Image.open(io.BytesIO(png)) as image:
             image.load()
-            return raster.image_to_bitmap(image)
+            return image_to_bitmap(image)
     except BadRequest:
         raise
     except ValueError as error:
@@ -136,10 +174,10 @@ def parse_image(data_url, max_side):
 class Predictor:
     """The web model, loaded once, and a lock-free compiled forward pass for one 28x28 image."""
 
-    def __init__(self, model_dir):
+    def __init__(self, model_dir, files=None):
         import tensorflow as tf
 
-        self.model, self.metadata = load_web_model(model_dir)
+        self.model, self.metadata = load_web_model(model_dir, files)
         self.labels = self.metadata["labels"]
         self.model_hash = self.metadata["model_hash"]
         self._forward = tf.function(lambda images: self.model(images, training=False),
@@ -158,10 +196,11 @@ def create_app(config=None):
     app = Flask(__name__, static_folder=None)
     app.config.update(DEFAULT_CONFIG)
     app.config.update(config or {})
-    predictor = app.config.get("PREDICTOR") or Predictor(app.config["MODEL_DIR"])
+    model_files = read_model_files(app.config["MODEL_DIR"])
+    predictor = app.config.get("PREDICTOR") or Predictor(app.config["MODEL_DIR"], model_files)
     app.extensions["predictor"] = predictor
+    gate = WorkGate(app.config["PREDICT_SLOTS"], app.config["PREDICT_WAITING"])
     web_dir = Path(app.config["WEB_DIR"]).resolve()
-    model_dir = Path(app.config["MODEL_DIR"]).resolve()
     node_modules = Path(app.config["NODE_MODULES"]).resolve()
 
     @app.errorhandler(HTTPException)
@@ -170,7 +209,22 @@ def create_app(config=None):
                     404: "not found", 405: "method not allowed"}
         response = jsonify(error=messages.get(error.code, error.description))
         response.status_code = error.code
+        # Keep what the error says beyond its body, such as a 405's Allow header.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
         return response
+
+    def static_file(directory, name):
+        """A file under directory by its URL path; 404 for anything else, however long or odd the path."""
+        if len(name) > MAX_PATH_LENGTH:
+            abort(404)
+        try:
+            if (directory / name).is_dir():
+                abort(404)
+            return send_from_directory(directory, name)
+        except (OSError, ValueError):
+            abort(404)
 
     @app.errorhandler(Exception)
     def internal_error(error):
@@ -183,22 +237,29 @@ def create_app(config=None):
 
     @app.get("/model/<path:name>")
     def model_file(name):
-        return send_from_directory(model_dir, name)
+        # The bytes read at start-up, with their hash as the ETag (a new model is fetched at once).
+        if name not in model_files:
+            abort(404)
+        data = model_files[name]
+        mimetype = "application/json" if name.endswith(".json") else "application/octet-stream"
+        response = Response(data, mimetype=mimetype)
+        response.set_etag(hashlib.sha256(data).hexdigest()[:32])
+        return response.make_conditional(request)
 
     @app.get("/vendor/<name>")
     def vendor_file(name):
         if name not in VENDOR_FILES:
             abort(404)
-        return send_from_directory(node_modules, VENDOR_FILES[name])
+        return static_file(node_modules, VENDOR_FILES[name])
 
     @app.get("/<path:name>")
     def web_file(name):
         # send_from_directory refuses paths that leave web_dir; folders are not listed.
         if name == "predict":
-            abort(405)
-        if name.startswith("model/") or (web_dir / name).is_dir():
+            raise MethodNotAllowed(valid_methods=["POST"])
+        if name.startswith("model/"):
             abort(404)
-        return send_from_directory(web_dir, name)
+        return static_file(web_dir, name)
 
     @app.get("/healthz")
     def healthz():
@@ -223,13 +284,19 @@ def create_app(config=None):
                 raise BadRequest(f"unknown field(s): {', '.join(map(str, unknown))}")
             if ("strokes" in payload) == ("image" in payload):
                 raise BadRequest("give exactly one of 'strokes' or 'image'")
-            if "strokes" in payload:
-                bitmap = parse_strokes(payload["strokes"], app.config["MAX_STROKES"], app.config["MAX_POINTS"])
-            else:
-                bitmap = parse_image(payload["image"], app.config["MAX_IMAGE_SIDE"])
+            with gate.enter():
+                if "strokes" in payload:
+                    bitmap = parse_strokes(payload["strokes"])
+                else:
+                    bitmap = parse_image(payload["image"], app.config["MAX_IMAGE_SIDE"])
+                predictions = predictor.predict(bitmap)
         except BadRequest as error:
             return jsonify(error=str(error)), 400
-        return jsonify(predictions=predictor.predict(bitmap), model=predictor.model_hash)
+        except Busy:
+            response = jsonify(error=f"the server is busy; retry in {RETRY_AFTER_SECONDS} s")
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response, 503
+        return jsonify(predictions=predictions, model=predictor.model_hash)
 
     @app.after_request
     def security_headers(response):
@@ -241,14 +308,9 @@ def create_app(config=None):
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Cross-Origin-Embedder-Policy"] = "require-corp"
         headers["Cross-Origin-Resource-Policy"] = "same-origin"
-        if request.path.startswith("/model/") or request.path.startswith("/vendor/"):
-            # Kept by the browser and revalidated by ETag: a new model (new hash) is fetched at once,
-            # an unchanged one costs a 304.
-            headers["Cache-Control"] = "no-cache"
-        elif request.path in ("/predict", "/healthz"):
-            headers["Cache-Control"] = "no-store"
-        else:
-            headers["Cache-Control"] = "no-cache"
+        # Answers are never stored; files are kept by the browser and revalidated by ETag, so a new model
+        # (new hash) is fetched at once and an unchanged one costs a 304.
+        headers["Cache-Control"] = "no-store" if request.path in ("/predict", "/healthz") else "no-cache"
         return response
 
     return app
@@ -259,22 +321,44 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--model", default=DEFAULT_CONFIG["MODEL_DIR"], help="web model folder")
-    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    parser.add_argument("--threads", type=int, default=8,
+                        help="waitress worker threads (at least 4: predictions may hold all but two)")
     parser.add_argument("--debug", action="store_true", help="Flask's debug server instead of waitress")
     args = parser.parse_args(argv)
+    if args.threads < 4:
+        parser.error(f"--threads must be at least 4, got {args.threads}")
+    slots = min(DEFAULT_CONFIG["PREDICT_SLOTS"], args.threads - 2)
+    config = {"MODEL_DIR": args.model, "PREDICT_SLOTS": slots, "PREDICT_WAITING": args.threads - 2 - slots}
     try:
-        app = create_app({"MODEL_DIR": args.model})
+        with native_stderr_captured() as native_output:
+            try:
+                app = create_app(config)
+            except Exception as error:
+                if not isinstance(error, WebModelError):
+                    native_output.seek(0)
+                    sys.stderr.buffer.write(native_output.read())
+                raise
     except WebModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    server = None
+    try:
+        if not args.debug:
+            import waitress
+
+            server = waitress.create_server(app, host=args.host, port=args.port, threads=args.threads, ident="sketch",
+                                            max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+                                            **WAITRESS_SETTINGS)
+    except OSError as error:
+        reason = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror or str(error)
+        print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 2
     print(f"Serving the sketch app on http://{args.host}:{args.port}/ (model {args.model}, "
           f"{len(app.extensions['predictor'].labels)} classes)", flush=True)
-    if args.debug:
+    if server is None:
         app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
     else:
-        import waitress
-
-        waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="sketch")
+        server.run()
     return 0
 
 

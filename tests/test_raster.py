@@ -1,15 +1,21 @@
-"""Tests for the rasterizers: Python vs JavaScript on real drawings, and Python vs the dataset's renderer.
+"""Tests for the rasterizers: Python vs JavaScript (real, random and adversarial drawings), skipping the
+resampling, the limits, and Python vs the dataset's renderer.
 
 The reference renderer is the cairo recipe of the dataset's issue 19
 (https://github.com/googlecreativelab/quickdraw-dataset/issues/19), through cairocffi; test-only.
 """
 
 import json
+import math
 import subprocess
+from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bench.shapes import worst_drawings
 from conftest import ARTIFACTS, ROOT, SHARED_DATA, shared_drawings
 from training import raster
 
@@ -41,16 +47,28 @@ def cairo_reference(drawing, side=28, line_diameter=16, padding=16):
     return np.frombuffer(surface.get_data(), np.uint8).reshape(side, side, 4)[:, :, 2].astype(int)
 
 
-def test_python_and_javascript_agree_on_real_drawings():
-    drawings = shared_drawings()
-    assert len(drawings) >= 100
-    lines = "".join(json.dumps({"drawing": drawing}) + "\n" for _, drawing in drawings)
+def javascript_rasterize(drawings):
+    """raster.js's rasterize() on each drawing, through raster_cli.mjs: 784 values, or the error message."""
+    lines = "".join(json.dumps({"drawing": drawing}) + "\n" for drawing in drawings)
     result = subprocess.run(["node", str(ROOT / "tests" / "js" / "raster_cli.mjs")], input=lines,
                             capture_output=True, text=True, check=True, timeout=120)
-    javascript = np.array([json.loads(line) for line in result.stdout.splitlines()])
-    python = np.array([raster.rasterize(drawing) for _, drawing in drawings])
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def python_rasterize(drawing):
+    try:
+        return raster.rasterize(drawing)
+    except ValueError as error:
+        return {"error": str(error)}
+
+
+def test_python_and_javascript_agree_on_real_drawings():
+    drawings = [drawing for _, drawing in shared_drawings()]
+    assert len(drawings) >= 100
+    javascript = np.array(javascript_rasterize(drawings))
+    python = np.array([raster.rasterize(drawing) for drawing in drawings])
     assert javascript.shape == python.shape == (len(drawings), 784)
-    assert np.abs(javascript - python).max() <= 1
+    assert np.array_equal(javascript, python)
 
 
 def random_drawings(count, seed=7):
@@ -70,17 +88,98 @@ def random_drawings(count, seed=7):
 
 def test_python_and_javascript_agree_on_random_drawings():
     drawings = random_drawings(300)
-    lines = "".join(json.dumps({"drawing": drawing}) + "\n" for drawing in drawings)
-    result = subprocess.run(["node", str(ROOT / "tests" / "js" / "raster_cli.mjs")], input=lines,
-                            capture_output=True, text=True, check=True, timeout=120)
-    javascript = np.array([json.loads(line) for line in result.stdout.splitlines()])
-    python = np.array([raster.rasterize(drawing) for drawing in drawings])
-    assert np.abs(javascript - python).max() <= 1
+    assert np.array_equal(np.array(javascript_rasterize(drawings)), np.array([raster.rasterize(d) for d in drawings]))
+
+
+def test_python_and_javascript_agree_on_the_worst_drawings():
+    drawings = list(worst_drawings().values())
+    assert javascript_rasterize(drawings) == [raster.rasterize(drawing) for drawing in drawings]
+
+
+# Adversarial numbers: unbounded integers, subnormal, huge and negative floats, and booleans and strings.
+coordinates = (st.integers(-10**400, 10**400) | st.integers(-300, 300)
+               | st.floats(allow_nan=False, allow_infinity=False) | st.floats(-1e-300, 1e-300)
+               | st.sampled_from([5e-324, -5e-324, 1.7976931348623157e308, 0.0, 255, 1e16 + 1])
+               | st.booleans() | st.text(max_size=2) | st.none())
+well_formed_strokes = st.integers(0, 6).flatmap(
+    lambda count: st.tuples(st.lists(coordinates, min_size=count, max_size=count),
+                            st.lists(coordinates, min_size=count, max_size=count)).map(list))
+malformed_strokes = st.lists(st.lists(coordinates, max_size=3) | coordinates, max_size=4)
+adversarial_drawings = st.lists(well_formed_strokes | malformed_strokes, max_size=4) | coordinates
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.lists(adversarial_drawings, min_size=25, max_size=25))
+def test_both_rasterizers_give_the_same_bitmap_or_the_same_error(batch):
+    """Random hostile drawings, 25 per node start: equal bitmaps, or both refuse with the same message."""
+    assert javascript_rasterize(batch) == [python_rasterize(drawing) for drawing in batch]
+
+
+@pytest.mark.parametrize("drawing, message", [
+    ([[[1], [1]]] * raster.MAX_STROKES, None),
+    ([[[1], [1]]] * (raster.MAX_STROKES + 1), "too many strokes: 201 (at most 200)"),
+    ([[list(range(raster.MAX_POINTS)), list(range(raster.MAX_POINTS))]], None),
+    ([[[0], [0]], [list(range(raster.MAX_POINTS)), list(range(raster.MAX_POINTS))]],
+     "too many points (at most 5000 over all strokes)"),
+    ([[[0, 10**400], [0, 0]]], "stroke 0: coordinates must be finite"),
+    ([[[0, 1e-320], [0, 1e-320]]], "the coordinates span too small a range"),
+    ([[[0, 1e-300], [0, 1e-300]]], None),
+])
+def test_limits_and_extreme_numbers_in_both_rasterizers(drawing, message):
+    expected = {"error": message} if message else raster.rasterize(drawing)
+    assert python_rasterize(drawing) == expected
+    assert javascript_rasterize([drawing]) == [expected]
+
+
+def exact_rdp(points, epsilon=2):
+    """Ramer-Douglas-Peucker in exact rational arithmetic: the kept indices, ties to the first point."""
+    keep = {0, len(points) - 1}
+    stack = [(0, len(points) - 1)]
+    while stack:
+        first, last = stack.pop()
+        (x0, y0), (x1, y1) = points[first], points[last]
+        dx, dy = x1 - x0, y1 - y0
+        length_squared = dx * dx + dy * dy
+        # Within one span every distance has the same denominator, so compare the squared numerators.
+        scores = [((px - x0) ** 2 + (py - y0) ** 2) if length_squared == 0 else (dy * px - dx * py + x1 * y0 - y1 * x0) ** 2
+                  for px, py in points[first + 1:last]]
+        if not scores:
+            continue
+        best = max(scores)
+        farthest = first + 1 + scores.index(best)
+        if best > epsilon * epsilon * (length_squared if length_squared else 1):
+            keep.add(farthest)
+            stack += [(farthest, last), (first, farthest)]
+    return sorted(keep)
+
+
+def test_resampling_never_changes_what_rdp_keeps_in_exact_arithmetic():
+    """The module docstring's claim: RDP over a stroke with extra points on its segments keeps the same
+    vertices and none of the extra points (distance to a line or a point is convex along a segment)."""
+    generator = np.random.default_rng(3)
+    for _ in range(40):
+        count = int(generator.integers(3, 12))
+        vertices = [(Fraction(int(x)), Fraction(int(y))) for x, y in generator.integers(0, 256, (count, 2))]
+        if generator.random() < 0.3:
+            vertices.append(vertices[0])  # a closed stroke
+        resampled, is_vertex = [vertices[0]], [True]
+        for (x0, y0), (x1, y1) in zip(vertices, vertices[1:]):
+            steps = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / 4))  # every 4 units keeps the test quick
+            for step in range(1, steps):
+                resampled.append((x0 + (x1 - x0) * Fraction(step, steps), y0 + (y1 - y0) * Fraction(step, steps)))
+                is_vertex.append(False)
+            resampled.append((x1, y1))
+            is_vertex.append(True)
+        kept = exact_rdp(resampled)
+        assert all(is_vertex[index] for index in kept)
+        vertex_index = np.cumsum(is_vertex) - 1
+        assert [int(vertex_index[index]) for index in kept] == exact_rdp(vertices)
 
 
 def test_close_to_the_datasets_own_renderer():
     drawings = shared_drawings()
-    render_difference = [np.abs(cairo_reference(d) - np.array(raster.render(d))).mean() for _, d in drawings]
+    render_difference = [np.abs(cairo_reference(d) - np.array(raster.render(d)).reshape(28, 28)).mean()
+                         for _, d in drawings]
     full_difference = [np.abs(cairo_reference(d) - np.array(raster.rasterize(d)).reshape(28, 28)).mean()
                        for _, d in drawings]
     report = {"drawings": len(drawings),
@@ -152,6 +251,7 @@ def test_a_dot_is_drawn():
     ([[[1]]], "must be"),
     ([[[1e308, -1e308], [0, 0]]], "too large a range"),
     ("strokes", "non-empty list"),
+    ([[[True], [2]]], "must be a number"),
 ])
 def test_bad_drawings(drawing, message):
     with pytest.raises(ValueError, match=message):

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from training import raster
+from training import ndjson, raster
 from training.data import DEFAULT_DATA_DIR, REPO_ROOT
 
 
 def first_official(path):
-    records = list(raster.read_ndjson(path))
+    records = list(ndjson.read_ndjson(path))
     official = [record for record in records if not record.get("simplified_from_raw")]
     return (official or records)[0]["drawing"]
 

@@ -1,6 +1,9 @@
 """Strokes to 28x28 bitmaps by the Quick, Draw! recipe; the Python twin of web/js/raster.js.
 
-    python -m training.raster ../shared/data/quickdraw/strokes/eye.ndjson   # prints the first drawing
+    python -m training.ndjson ../shared/data/quickdraw/strokes/eye.ndjson   # prints the first drawing
+
+The two files hold the same functions in the same order, so they can be read side by side, and every
+float64 operation happens in the same order in both, so their bitmaps are bit-identical.
 
 The dataset's bitmaps were made from stroke vectors (its README, "Preprocessing" and "numpy bitmaps",
 and issue 19, https://github.com/googlecreativelab/quickdraw-dataset/issues/19):
@@ -10,16 +13,22 @@ and issue 19, https://github.com/googlecreativelab/quickdraw-dataset/issues/19):
 2. render: centre the bounding box in a 256 box, draw with line width 16, round caps and joins, with
    16 units of padding plus half the line on each side, antialiased, at 28x28.
 
+We skip the resampling: it cannot change what RDP keeps. RDP keeps the point farthest from a chord, and
+the distance to a line (or to a point) is convex along a straight segment, so its largest value on a
+segment's resampled points is at one of the segment's ends, which are the original vertices. Resampling
+only adds points that RDP drops, and it would turn cost in points into cost in ink length (a zig-zag of
+a few kilobytes becomes millions of points). tests/test_raster.py checks this on real and random drawings.
+
+Cost is bounded by the limits below: RDP is at worst quadratic in one stroke's points, and rendering is
+linear in points times the 448 sample lines.
+
 Google rendered with cairo. We compute the antialiased coverage ourselves instead: each stroke with round
 caps and joins is the union of "capsules" (a segment widened by the line's radius), and for 16 sample lines
 per pixel row we intersect every capsule with the line, merge the intervals and add up the exact covered
-length per pixel. Everything is plain float64 arithmetic in a fixed order, mirrored operation for operation
-in raster.js (here vectorized with numpy, elementwise the same), so Python and the browser agree exactly.
+length per pixel.
 """
 
-import json
 import math
-import sys
 
 import numpy as np
 
@@ -27,27 +36,45 @@ IMAGE_SIZE = 28
 ORIGINAL_SIDE = 256.0
 LINE_DIAMETER = 16.0
 PADDING = 16.0
-RESAMPLE_SPACING = 1.0
 RDP_EPSILON = 2.0
 SUBSAMPLES = 16  # Sample lines per pixel row; 16 keeps the difference from cairo to about one grey level.
+# The limits that bound the cost of one drawing (bench/hostile.py times the worst shapes at them). A
+# person drawing on the page stays far below: the shared real drawings have at most MAX_POINTS / 10 points.
+MAX_STROKES = 200
+MAX_POINTS = 5000  # over all strokes, as given (before normalization)
 
-# One parameter table, written into web/model/metadata.json and documented in the README.
+# One parameter table, written into web/model/metadata.json, documented in the README, and compared with
+# raster.js's constants by tests/js/raster.test.js.
 RASTER_PARAMETERS = {
     "image_size": IMAGE_SIZE,
     "original_side": ORIGINAL_SIDE,
     "line_diameter": LINE_DIAMETER,
     "padding": PADDING,
-    "resample_spacing": RESAMPLE_SPACING,
     "rdp_epsilon": RDP_EPSILON,
     "subsamples": SUBSAMPLES,
+    "max_strokes": MAX_STROKES,
+    "max_points": MAX_POINTS,
 }
+# Crossings computed at once while rendering: bounds the memory of the worst drawing to about 100 MB.
+CROSSINGS_PER_CHUNK = 1 << 18
+
+
+def as_coordinate(value):
+    """A JSON number as a float; an integer too large for a float is infinite, as JSON.parse reads it."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def validate_drawing(drawing):
-    """Check the dataset's stroke format [[xs, ys(, ts)], ...] and return it as lists of float pairs."""
+    """Check the dataset's stroke format [[xs, ys(, ts)], ...] and the limits; return (xs, ys) arrays."""
     if not isinstance(drawing, (list, tuple)) or len(drawing) == 0:
         raise ValueError("a drawing must be a non-empty list of strokes")
+    if len(drawing) > MAX_STROKES:
+        raise ValueError(f"too many strokes: {len(drawing)} (at most {MAX_STROKES})")
     strokes = []
+    total = 0
     for index, stroke in enumerate(drawing):
         if not isinstance(stroke, (list, tuple)) or len(stroke) not in (2, 3):
             raise ValueError(f"stroke {index} must be [xs, ys] or [xs, ys, ts]")
@@ -58,83 +85,76 @@ def validate_drawing(drawing):
             raise ValueError(f"stroke {index}: {len(xs)} x values but {len(ys)} y values")
         if len(xs) == 0:
             raise ValueError(f"stroke {index} has no points")
-        points = []
-        for x, y in zip(xs, ys):
-            if isinstance(x, bool) or isinstance(y, bool) or not isinstance(x, (int, float)) \
-                    or not isinstance(y, (int, float)):
+        total += len(xs)
+        if total > MAX_POINTS:
+            raise ValueError(f"too many points (at most {MAX_POINTS} over all strokes)")
+        for value in (*xs, *ys):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"stroke {index}: every coordinate must be a number")
-            if not (math.isfinite(x) and math.isfinite(y)):
-                raise ValueError(f"stroke {index}: coordinates must be finite")
-            points.append((float(x), float(y)))
-        strokes.append(points)
+        x_values = np.array([as_coordinate(x) for x in xs], dtype=np.float64)
+        y_values = np.array([as_coordinate(y) for y in ys], dtype=np.float64)
+        if not (np.isfinite(x_values).all() and np.isfinite(y_values).all()):
+            raise ValueError(f"stroke {index}: coordinates must be finite")
+        strokes.append((x_values, y_values))
     return strokes
 
 
-def resample(points, spacing=RESAMPLE_SPACING):
-    """Insert points every `spacing` units along each segment, keeping the original vertices."""
-    result = [points[0]]
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        length = math.hypot(x1 - x0, y1 - y0)
-        steps = max(1, math.ceil(length / spacing))
-        for step in range(1, steps):
-            fraction = step / steps
-            result.append((x0 + (x1 - x0) * fraction, y0 + (y1 - y0) * fraction))
-        result.append((x1, y1))
-    return result
-
-
-def rdp(points, epsilon=RDP_EPSILON):
-    """Ramer-Douglas-Peucker simplification (https://en.wikipedia.org/wiki/Ramer-Douglas-Peucker_algorithm).
+def rdp(xs, ys, epsilon=RDP_EPSILON):
+    """Ramer-Douglas-Peucker (https://en.wikipedia.org/wiki/Ramer-Douglas-Peucker_algorithm): kept indices.
 
     Iterative, so long strokes cannot exhaust the recursion limit. The distance is to the line through the
-    span's ends, or to the first end when both ends coincide (a closed stroke).
+    span's ends, or to the first end when both ends coincide (a closed stroke); ties go to the first point.
     """
-    if len(points) < 3:
-        return list(points)
-    keep = [False] * len(points)
+    count = len(xs)
+    keep = np.zeros(count, dtype=bool)
     keep[0] = keep[-1] = True
-    stack = [(0, len(points) - 1)]
+    stack = [(0, count - 1)]
     while stack:
         first, last = stack.pop()
-        (x0, y0), (x1, y1) = points[first], points[last]
+        if last - first < 2:
+            continue
+        x0, y0, x1, y1 = float(xs[first]), float(ys[first]), float(xs[last]), float(ys[last])
         dx, dy = x1 - x0, y1 - y0
-        length = math.hypot(dx, dy)
-        max_distance, max_index = -1.0, first
-        for index in range(first + 1, last):
-            px, py = points[index]
-            if length == 0:
-                distance = math.hypot(px - x0, py - y0)
-            else:
-                distance = abs(dy * px - dx * py + x1 * y0 - y1 * x0) / length
-            if distance > max_distance:
-                max_distance, max_index = distance, index
-        if max_distance > epsilon:
-            keep[max_index] = True
-            stack.append((max_index, last))
-            stack.append((first, max_index))
-    return [point for point, kept in zip(points, keep) if kept]
+        length = math.sqrt(dx * dx + dy * dy)
+        px, py = xs[first + 1:last], ys[first + 1:last]
+        if length == 0:
+            ex, ey = px - x0, py - y0
+            distances = np.sqrt(ex * ex + ey * ey)
+        else:
+            distances = np.abs(dy * px - dx * py + x1 * y0 - y1 * x0) / length
+        farthest = int(np.argmax(distances))
+        if distances[farthest] > epsilon:
+            split = first + 1 + farthest
+            keep[split] = True
+            stack.append((split, last))
+            stack.append((first, split))
+    return np.flatnonzero(keep)
 
 
-def round_half_up(value):
+def round_half_up(values):
     # Python's round() rounds halves to even, JavaScript's Math.round up; floor(v + 0.5) is the same in both.
-    return math.floor(value + 0.5)
+    return np.floor(values + 0.5)
 
 
 def normalize(drawing):
     """Any-scale strokes to the dataset's simplified format: integer [[xs], [ys]] strokes in 0..255."""
     strokes = validate_drawing(drawing)
-    min_x = min(x for stroke in strokes for x, _ in stroke)
-    min_y = min(y for stroke in strokes for _, y in stroke)
-    shifted = [[(x - min_x, y - min_y) for x, y in stroke] for stroke in strokes]
-    largest = max(max(x, y) for stroke in shifted for x, y in stroke)
+    min_x = min(float(xs.min()) for xs, _ in strokes)
+    min_y = min(float(ys.min()) for _, ys in strokes)
+    with np.errstate(over="ignore"):  # an overflowing span is refused just below
+        shifted = [(xs - min_x, ys - min_y) for xs, ys in strokes]
+    largest = max(max(float(xs.max()), float(ys.max())) for xs, ys in shifted)
     if not math.isfinite(largest):
         raise ValueError("the coordinates span too large a range")
     scale = 255.0 / largest if largest > 0 else 1.0
+    if not math.isfinite(scale):
+        raise ValueError("the coordinates span too small a range")
     result = []
-    for stroke in shifted:
-        scaled = [(x * scale, y * scale) for x, y in stroke]
-        simplified = rdp(resample(scaled))
-        result.append([[round_half_up(x) for x, _ in simplified], [round_half_up(y) for _, y in simplified]])
+    for xs, ys in shifted:
+        scaled_x, scaled_y = xs * scale, ys * scale
+        kept = rdp(scaled_x, scaled_y)
+        result.append([round_half_up(scaled_x[kept]).astype(int).tolist(),
+                       round_half_up(scaled_y[kept]).astype(int).tolist()])
     return result
 
 
@@ -142,9 +162,8 @@ def capsule_intervals(ax, ay, bx, by, radius, line_ys):
     """Where each line y = line_ys[i] crosses segment i widened by radius: (low, high) arrays of x.
 
     The capsule is the union of two discs and a rectangle; being convex, its crossing with a line is one
-    interval, the hull of the pieces' crossings. low > high where a line misses its capsule. All (segment,
-    line) pairs of a drawing go through at once; elementwise this is the very same float64 arithmetic as
-    capsuleInterval in raster.js, so the two languages' bitmaps are bit-identical.
+    interval, the hull of the pieces' crossings. low > high where a line misses its capsule. Elementwise
+    this is the very same float64 arithmetic as capsuleInterval in raster.js.
     """
     low = np.full(line_ys.shape, math.inf)
     high = np.full(line_ys.shape, -math.inf)
@@ -161,6 +180,7 @@ def capsule_intervals(ax, ay, bx, by, radius, line_ys):
     length = np.sqrt(safe_length_squared)
     start = np.full(line_ys.shape, -math.inf)
     end = np.full(line_ys.shape, math.inf)
+    # Along the segment: 0 <= t <= 1; across it: |d| <= radius. Both are linear in x on this line.
     for slope, intercept, lower, upper in (
         (dx / safe_length_squared, ((-ax) * dx + (line_ys - ay) * dy) / safe_length_squared, 0.0, 1.0),
         (-dy / length, ((-ax) * (-dy) + (line_ys - ay) * dx) / length, -radius, radius),
@@ -178,135 +198,89 @@ def capsule_intervals(ax, ay, bx, by, radius, line_ys):
 
 
 def render(strokes):
-    """Draw normalized strokes (0..255 integers) into a 28x28 list of rows of 0..255 values."""
+    """Draw normalized strokes (0..255 integers) into a flat list of 784 values, 0..255, ink = 255."""
     scale = IMAGE_SIZE / (ORIGINAL_SIDE + 2 * PADDING + LINE_DIAMETER)
     translate = PADDING + LINE_DIAMETER / 2
     radius = LINE_DIAMETER / 2 * scale
-    max_x = max(x for xs, _ in strokes for x in xs)
-    max_y = max(y for _, ys in strokes for y in ys)
+    max_x = max(max(xs) for xs, _ in strokes)
+    max_y = max(max(ys) for _, ys in strokes)
     offset_x = (ORIGINAL_SIDE - max_x) / 2 + translate
     offset_y = (ORIGINAL_SIDE - max_y) / 2 + translate
     line_count = IMAGE_SIZE * SUBSAMPLES
+    # Every segment (a one-point stroke is a dot: a zero-length segment, which round caps draw as a disc)
+    # with the first and last sample line its capsule can reach.
     segments = []
     for xs, ys in strokes:
-        points = [((x + offset_x) * scale, (y + offset_y) * scale) for x, y in zip(xs, ys)]
-        # A one-point stroke is a dot: a zero-length segment, which round caps draw as a disc.
-        pairs = zip(points, points[1:]) if len(points) > 1 else [(points[0], points[0])]
-        for (ax, ay), (bx, by) in pairs:
-            first_line = max(0, math.ceil((min(ay, by) - radius) * SUBSAMPLES - 0.5))
-            last_line = min(line_count - 1, math.floor((max(ay, by) + radius) * SUBSAMPLES - 0.5))
-            if first_line <= last_line:
-                segments.append((ax, ay, bx, by, first_line, last_line - first_line + 1))
-    if not segments:
-        return [[0] * IMAGE_SIZE for _ in range(IMAGE_SIZE)]
-    coverage = [[0.0] * IMAGE_SIZE for _ in range(IMAGE_SIZE)]
-    table = np.array(segments, dtype=np.float64)
-    counts = table[:, 5].astype(np.int64)
-    owner = np.repeat(np.arange(len(segments)), counts)
-    position_in_segment = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    lines = table[owner, 4].astype(np.int64) + position_in_segment
-    low, high = capsule_intervals(table[owner, 0], table[owner, 1], table[owner, 2], table[owner, 3], radius,
-                                  (lines + 0.5) / SUBSAMPLES)
-    keep = low <= high
-    lines, low, high = lines[keep], low[keep], high[keep]
-    # Sorted by line, then by (start, end), as sorting each line's tuples would.
-    order = np.lexsort((high, low, lines))
-    lines, low, high = lines[order].tolist(), low[order].tolist(), high[order].tolist()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        row = coverage[line // SUBSAMPLES]
-        merged = []
-        while index < len(lines) and lines[index] == line:
-            start, end = low[index], high[index]
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-            index += 1
-        for start, end in merged:
-            start, end = max(start, 0.0), min(end, float(IMAGE_SIZE))
-            if start >= end:
-                continue
-            for column in range(math.floor(start), min(IMAGE_SIZE, math.ceil(end))):
-                covered = min(end, column + 1.0) - max(start, float(column))
-                if covered > 0:
-                    row[column] += covered / SUBSAMPLES
-    return [[round_half_up(min(1.0, value) * 255.0) for value in row] for row in coverage]
+        points_x = (np.asarray(xs, dtype=np.float64) + offset_x) * scale
+        points_y = (np.asarray(ys, dtype=np.float64) + offset_y) * scale
+        if len(points_x) == 1:
+            points_x, points_y = np.repeat(points_x, 2), np.repeat(points_y, 2)
+        segments.append(np.stack([points_x[:-1], points_y[:-1], points_x[1:], points_y[1:]], axis=1))
+    table = np.concatenate(segments)
+    ax, ay, bx, by = table.T
+    first_line = np.maximum(0, np.ceil((np.minimum(ay, by) - radius) * SUBSAMPLES - 0.5)).astype(np.int64)
+    last_line = np.minimum(line_count - 1, np.floor((np.maximum(ay, by) + radius) * SUBSAMPLES - 0.5)).astype(np.int64)
+    counts = np.maximum(0, last_line - first_line + 1)
+    # Crossings of every (segment, line) pair, computed a chunk of whole segments at a time to bound memory.
+    chunk_of_segment = (np.cumsum(counts) - counts) // CROSSINGS_PER_CHUNK
+    boundaries = np.flatnonzero(np.diff(chunk_of_segment, prepend=-1, append=chunk_of_segment[-1] + 1))
+    lines, lows, highs = [], [], []
+    for start, stop in zip(boundaries[:-1], boundaries[1:]):
+        chunk_counts = counts[start:stop]
+        owner = np.repeat(np.arange(start, stop), chunk_counts)
+        position = np.arange(len(owner)) - np.repeat(np.cumsum(chunk_counts) - chunk_counts, chunk_counts)
+        line = first_line[owner] + position
+        low, high = capsule_intervals(ax[owner], ay[owner], bx[owner], by[owner], radius,
+                                      (line + 0.5) / SUBSAMPLES)
+        hit = low <= high
+        lines.append(line[hit])
+        lows.append(low[hit])
+        highs.append(high[hit])
+    return cover(np.concatenate(lines), np.concatenate(lows), np.concatenate(highs))
+
+
+def cover(lines, lows, highs):
+    """Merge each sample line's crossings and add the covered length of every pixel; 784 values 0..255.
+
+    Sorting a line's crossings by their start is enough to merge them: crossings that start at the same x
+    merge whatever their order. Coverage is added line by line, interval by interval, column by column, in
+    that order (np.add.at is unbuffered and in order), exactly as raster.js adds it.
+    """
+    order = np.lexsort((lows, lines))
+    lines, lows, highs = lines[order], lows[order], highs[order]
+    # One row per sample line, its crossings left to right (padding: empty crossings at +inf).
+    counts = np.bincount(lines, minlength=IMAGE_SIZE * SUBSAMPLES)
+    position = np.arange(len(lines)) - np.repeat(np.cumsum(counts) - counts, counts)
+    shape = (len(counts), max(1, int(counts.max(initial=0))))
+    present = np.zeros(shape, dtype=bool)
+    present[lines, position] = True
+    starts = np.full(shape, math.inf)
+    starts[lines, position] = lows
+    ends = np.full(shape, -math.inf)
+    ends[lines, position] = highs
+    reach = np.maximum.accumulate(ends, axis=1)
+    # A crossing begins a merged interval when it starts after everything before it on its line has ended;
+    # the interval ends where the running end stands just before the next one begins.
+    begins = present.copy()
+    begins[:, 1:] &= starts[:, 1:] > reach[:, :-1]
+    closes = present.copy()
+    closes[:, :-1] &= ~present[:, 1:] | begins[:, 1:]
+    rows = np.nonzero(begins)[0] // SUBSAMPLES
+    merged_starts = np.maximum(starts[begins], 0.0)
+    merged_ends = np.minimum(reach[closes], float(IMAGE_SIZE))
+    first_columns = np.floor(merged_starts).astype(np.int64)
+    column_counts = np.where(merged_starts < merged_ends,
+                             np.minimum(IMAGE_SIZE, np.ceil(merged_ends).astype(np.int64)) - first_columns, 0)
+    owner = np.repeat(np.arange(len(rows)), column_counts)
+    columns = first_columns[owner] + np.arange(len(owner)) - np.repeat(np.cumsum(column_counts) - column_counts,
+                                                                       column_counts)
+    covered = np.minimum(merged_ends[owner], columns + 1.0) - np.maximum(merged_starts[owner], columns * 1.0)
+    inside = covered > 0
+    coverage = np.zeros(IMAGE_SIZE * IMAGE_SIZE)
+    np.add.at(coverage, rows[owner][inside] * IMAGE_SIZE + columns[inside], covered[inside] / SUBSAMPLES)
+    return round_half_up(np.minimum(1.0, coverage) * 255.0).astype(int).tolist()
 
 
 def rasterize(drawing):
     """Any-scale strokes to the model's 28x28 input: a flat list of 784 values, 0..255, ink = 255."""
-    return [value for row in render(normalize(drawing)) for value in row]
-
-
-def image_to_bitmap(image):
-    """A canvas picture (PIL image) to the model's 28x28 input: the original app's PNG path, made faithful.
-
-    The ink is found by its contrast with the background (dark ink on light or transparent, or light ink
-    on dark) and cropped to its bounding box. A canvas line is usually far thinner, relative to the
-    drawing, than the dataset's (16 of 255 units), and a thin line shrinks to a faint one at 28x28 that the
-    model has never seen. So the line's width is measured (twice the typical distance from the middle of a
-    line to its edge, by a distance transform) and the ink is thickened to the dataset's proportion; then it
-    is scaled, aspect kept, so that it spans what the stroke path's drawings span, and centred.
-    """
-    from PIL import Image
-    from scipy import ndimage
-
-    rgba = image.convert("RGBA")
-    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    grey = np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float64)
-    ink = 255.0 - grey if grey.mean() >= 128 else grey
-    rows = np.nonzero(ink.max(axis=1) > 16)[0]
-    columns = np.nonzero(ink.max(axis=0) > 16)[0]
-    if len(rows) == 0:
-        raise ValueError("the image has no ink")
-    crop = ink[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
-    inked = crop > 64
-    line_width = 1.0
-    if inked.any():
-        distances = ndimage.distance_transform_edt(np.pad(inked, 1))[1:-1, 1:-1][inked]
-        line_width = max(1.0, 2 * float(np.percentile(distances, 90)))
-    centre_extent = max(max(crop.shape) - line_width, 1.0)
-    target_width = LINE_DIAMETER / (ORIGINAL_SIDE - 1) * centre_extent
-    grow = int(round(target_width - line_width))
-    if grow >= 1:
-        radius = (grow + 1) // 2
-        yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
-        crop = ndimage.grey_dilation(np.pad(crop, radius), footprint=(xx * xx + yy * yy) <= radius * radius)
-    scale = IMAGE_SIZE / (ORIGINAL_SIDE + 2 * PADDING + LINE_DIAMETER)
-    span = (ORIGINAL_SIDE - 1 + LINE_DIAMETER) * scale
-    factor = span / (centre_extent + max(target_width, line_width))
-    height, width = crop.shape
-    new_width = min(IMAGE_SIZE, max(1, round(width * factor)))
-    new_height = min(IMAGE_SIZE, max(1, round(height * factor)))
-    small = Image.fromarray(np.clip(crop, 0, 255).astype(np.uint8)).resize((new_width, new_height),
-                                                                           Image.Resampling.BOX)
-    canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float64)
-    top, left = (IMAGE_SIZE - new_height) // 2, (IMAGE_SIZE - new_width) // 2
-    canvas[top:top + new_height, left:left + new_width] = np.asarray(small, dtype=np.float64)
-    canvas *= 255.0 / max(canvas.max(), 1.0)
-    return [int(value) for value in np.clip(np.floor(canvas + 0.5), 0, 255).reshape(-1)]
-
-
-def read_ndjson(path):
-    """Yield the records of an ndjson file in the dataset's format."""
-    with open(path, encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path}:{line_number}: not JSON ({error.msg})") from None
-            if not isinstance(record, dict) or "drawing" not in record:
-                raise ValueError(f"{path}:{line_number}: no 'drawing' field")
-            yield record
-
-
-if __name__ == "__main__":
-    record = next(read_ndjson(sys.argv[1]))
-    image = rasterize(record["drawing"])
-    for row in range(IMAGE_SIZE):
-        print("".join(" .:-=+*#%@"[min(9, value * 10 // 256)] for value in image[row * 28:(row + 1) * 28]))
+    return render(normalize(drawing))

@@ -150,7 +150,7 @@ def make_augmentation(seed, strength=1.0):
 
 def load_stroke_set(strokes_dir, class_names):
     """Rasterize every real stroke drawing of the given classes: images, labels and their sources."""
-    from training import raster
+    from training import ndjson, raster
 
     images, labels, sources = [], [], []
     strokes_dir = Path(strokes_dir)
@@ -158,7 +158,7 @@ def load_stroke_set(strokes_dir, class_names):
         path = strokes_dir / f"{name}.ndjson"
         if not path.is_file():
             continue
-        for record in raster.read_ndjson(path):
+        for record in ndjson.read_ndjson(path):
             images.append(raster.rasterize(record["drawing"]))
             labels.append(class_id)
             sources.append("raw" if record.get("simplified_from_raw") else "official")
@@ -170,11 +170,11 @@ def load_stroke_set(strokes_dir, class_names):
 
 def load_extra_strokes(paths, class_names):
     """Labelled ndjson drawings (their `word` names the class) rasterized for training."""
-    from training import raster
+    from training import ndjson, raster
 
     images, labels = [], []
     for path in paths:
-        for record in raster.read_ndjson(path):
+        for record in ndjson.read_ndjson(path):
             word = record.get("word")
             if word not in class_names:
                 raise ValueError(f"{path}: drawing labelled {word!r}, which is not a class of this run")

@@ -4,8 +4,10 @@
 
 The server predicts with this, so that POST /predict runs exactly the weights the browser runs (uint8 or
 float16 exports are dequantized the way TF.js does it: value = min + scale * q), without importing the
-tensorflowjs package and its dependencies at request time. tests/test_export.py checks it against
-tensorflowjs's own loader.
+tensorflowjs package and its dependencies at request time. The folder's files are read once, into memory
+(read_model_files), and the server serves those very bytes to the page: replacing the folder on disk
+cannot make the page and POST /predict run different models. tests/test_export.py checks the loader
+against tensorflowjs's own.
 """
 
 import json
@@ -21,11 +23,35 @@ class WebModelError(ValueError):
     """The model folder is missing, incomplete or inconsistent."""
 
 
-def read_weights(folder, manifest):
+def read_model_files(folder, names=("metadata.json", "model.json")):
+    """These files (metadata.json and model.json), then every weight shard model.json lists, as
+    {file name: bytes}."""
+    folder = Path(folder)
+    files = {}
+    for name in names:
+        if not (folder / name).is_file():
+            raise WebModelError(f"model folder {folder}: {name} is missing")
+        files[name] = (folder / name).read_bytes()
+    try:
+        manifest = json.loads(files["model.json"])["weightsManifest"]
+        shards = [path for group in manifest for path in group["paths"]]
+    except (ValueError, KeyError, TypeError) as error:
+        raise WebModelError(f"model folder {folder}: cannot load the model ({error})") from None
+    for name in shards:
+        # Shards sit beside model.json; a path elsewhere is not ours to read.
+        if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):
+            raise WebModelError(f"model folder {folder}: model.json names a shard outside the folder: {name!r}")
+        if not (folder / name).is_file():
+            raise WebModelError(f"model folder {folder}: weight shard {name} is missing")
+        files[name] = (folder / name).read_bytes()
+    return files
+
+
+def read_weights(files, manifest, folder):
     """Every weight of the manifest as a float32 array, by name, dequantized where needed."""
     weights = {}
     for group in manifest:
-        buffer = b"".join((folder / path).read_bytes() for path in group["paths"])
+        buffer = b"".join(files[path] for path in group["paths"])
         offset = 0
         for entry in group["weights"]:
             quantization = entry.get("quantization")
@@ -45,18 +71,17 @@ def read_weights(folder, manifest):
     return weights
 
 
-def load_layers_model(folder):
-    """A TF.js layers model (model.json + shards) as a tf_keras model; raises WebModelError."""
+def load_layers_model(folder, files=None):
+    """A TF.js layers model (model.json + shards, read from folder unless given) as a tf_keras model."""
     import tf_keras as keras
 
     folder = Path(folder)
-    if not (folder / "model.json").is_file():
-        raise WebModelError(f"model folder {folder}: model.json is missing")
+    files = files if files is not None else read_model_files(folder, names=("model.json",))
     try:
-        model_json = json.loads((folder / "model.json").read_text())
+        model_json = json.loads(files["model.json"])
         topology = model_json["modelTopology"]["model_config"]
         model = keras.models.model_from_json(json.dumps(topology))
-        weights = read_weights(folder, model_json["weightsManifest"])
+        weights = read_weights(files, model_json["weightsManifest"], folder)
     except WebModelError:
         raise
     except (OSError, KeyError, TypeError, ValueError) as error:
@@ -71,14 +96,14 @@ def load_layers_model(folder):
     return model
 
 
-def load_web_model(folder):
-    """(model, metadata) from one of our web model folders; raises WebModelError naming what is wrong."""
+def load_web_model(folder, files=None):
+    """(model, metadata) from one of our web model folders, or from its files already read; raises
+    WebModelError naming what is wrong."""
     folder = Path(folder)
-    if not (folder / "metadata.json").is_file():
-        raise WebModelError(f"model folder {folder}: metadata.json is missing")
-    model = load_layers_model(folder)
+    files = files if files is not None else read_model_files(folder)
+    model = load_layers_model(folder, files)
     try:
-        metadata = json.loads((folder / "metadata.json").read_text())
+        metadata = json.loads(files["metadata.json"])
     except ValueError as error:
         raise WebModelError(f"model folder {folder}: metadata.json is not JSON ({error})") from None
     labels = metadata.get("labels") if isinstance(metadata, dict) else None

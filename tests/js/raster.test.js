@@ -5,11 +5,28 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import {
-  IMAGE_SIZE, capsuleInterval, normalize, rasterize, rdp, render, resample,
-} from '../../web/js/raster.js';
+import * as raster from '../../web/js/raster.js';
+
+const {
+  IMAGE_SIZE, MAX_POINTS, MAX_STROKES, capsuleInterval, normalize, rasterize, rdp, render,
+} = raster;
 
 const sharedStrokes = new URL('../../../shared/data/quickdraw/strokes/eye.ndjson', import.meta.url);
+const metadata = JSON.parse(readFileSync(new URL('../../web/model/metadata.json', import.meta.url), 'utf8'));
+
+test('the constants are the raster parameters the model was exported with', () => {
+  const constants = {
+    image_size: raster.IMAGE_SIZE,
+    original_side: raster.ORIGINAL_SIDE,
+    line_diameter: raster.LINE_DIAMETER,
+    padding: raster.PADDING,
+    rdp_epsilon: raster.RDP_EPSILON,
+    subsamples: raster.SUBSAMPLES,
+    max_strokes: raster.MAX_STROKES,
+    max_points: raster.MAX_POINTS,
+  };
+  assert.deepEqual(constants, metadata.raster);
+});
 
 test('normalize shifts to 0, scales the largest coordinate to 255 and rounds', () => {
   const normalized = normalize([[[10, 20, 30, 40, 50], [100, 101, 100, 101, 100]], [[1000], [500]]]);
@@ -24,20 +41,11 @@ test('scale, offset and a time row do not change the bitmap', () => {
   assert.deepEqual(rasterize(timed), rasterize(drawing));
 });
 
-test('resample keeps vertices and spaces points by at most 1 unit', () => {
-  const points = resample([[0, 0], [3.5, 0], [3.5, 2]]);
-  assert.deepEqual(points[0], [0, 0]);
-  assert.deepEqual(points.at(-1), [3.5, 2]);
-  assert.ok(points.some(([x, y]) => x === 3.5 && y === 0));
-  for (let i = 1; i < points.length; i++) {
-    assert.ok(Math.hypot(points[i][0] - points[i - 1][0], points[i][1] - points[i - 1][1]) <= 1 + 1e-12);
-  }
-});
-
-test('rdp drops points within epsilon and keeps corners', () => {
-  assert.deepEqual(rdp([[0, 0], [5, 1], [10, 0], [10, 10]], 2), [[0, 0], [10, 0], [10, 10]]);
-  assert.deepEqual(rdp([[0, 0], [5, 3], [10, 0]], 2), [[0, 0], [5, 3], [10, 0]]);
-  assert.deepEqual(rdp([[0, 0], [5, 5], [0, 0]], 2), [[0, 0], [5, 5], [0, 0]]); // closed stroke
+test('rdp keeps the indices of corners and drops points within epsilon', () => {
+  assert.deepEqual(rdp([0, 5, 10, 10], [0, 1, 0, 10], 2), [0, 2, 3]);
+  assert.deepEqual(rdp([0, 5, 10], [0, 3, 0], 2), [0, 1, 2]);
+  assert.deepEqual(rdp([0, 5, 0], [0, 5, 0], 2), [0, 1, 2]); // closed stroke
+  assert.deepEqual(rdp([0, 5, 10, 15], [0, 3, 3, 0], 2), [0, 1, 3]); // a tie goes to the first point
 });
 
 test('capsuleInterval covers discs and the body of a segment', () => {
@@ -75,6 +83,10 @@ const badDrawings = [
   [[[[NaN], [1]]], /finite/],
   [[[[1e308, -1e308], [0, 0]]], /too large a range/],
   ['strokes', /non-empty list/],
+  [[[[0, 1e-320], [0, 1e-320]]], /too small a range/],
+  [Array.from({ length: MAX_STROKES + 1 }, () => [[1], [1]]), /too many strokes: 201 \(at most 200\)/],
+  [[[Array(MAX_POINTS + 1).fill(1), Array(MAX_POINTS + 1).fill(1)]], /too many points \(at most 5000 over all strokes\)/],
+  [[[[true], [1]]], /must be a number/],
 ];
 for (const [drawing, message] of badDrawings) {
   test(`bad drawing ${JSON.stringify(drawing)} is refused`, () => {

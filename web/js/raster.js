@@ -1,32 +1,46 @@
 /**
  * Strokes to 28x28 bitmaps by the Quick, Draw! recipe; the JavaScript twin of training/raster.py.
  *
- * Pure functions, no DOM, so they run in the page and under `node --test tests/js/`.
+ * Pure functions, no DOM, so they run in the page and under `node --test tests/js/`. The two files hold
+ * the same functions in the same order, and every float64 operation happens in the same order in both,
+ * so their bitmaps are bit-identical.
+ *
  * The recipe (the dataset's README and issue 19,
  * https://github.com/googlecreativelab/quickdraw-dataset/issues/19): shift to 0, scale uniformly so the
  * largest coordinate is 255, resample at 1-unit spacing, Ramer-Douglas-Peucker with epsilon 2, round;
  * then centre the bounding box in a 256 box and draw with line width 16, round caps and joins, 16 units of
  * padding plus half the line on each side, antialiased, at 28x28.
  *
- * Coverage is computed in plain float64 arithmetic, in the same order as the Python version, so the two
- * agree to within 1/255 per pixel: each stroke is the union of capsules (segments widened by the line's
- * radius); 16 sample lines per pixel row are crossed with every capsule, the crossings merged, and the
- * exact covered length added to each pixel.
+ * We skip the resampling: the distance that RDP maximizes is convex along a straight segment, so it peaks
+ * at the segment's ends, and the points resampling adds are never kept (training/raster.py says more).
+ * Cost is bounded by the limits below: RDP is at worst quadratic in one stroke's points, and rendering is
+ * linear in points times the 448 sample lines.
+ *
+ * Coverage: each stroke is the union of capsules (segments widened by the line's radius); 16 sample lines
+ * per pixel row are crossed with every capsule, the crossings merged, and the exact covered length added
+ * to each pixel.
  */
 
 export const IMAGE_SIZE = 28;
 export const ORIGINAL_SIDE = 256;
 export const LINE_DIAMETER = 16;
 export const PADDING = 16;
-export const RESAMPLE_SPACING = 1;
 export const RDP_EPSILON = 2;
 export const SUBSAMPLES = 16;
+// The limits that bound the cost of one drawing; the page applies them to drawn, pasted and loaded ones.
+export const MAX_STROKES = 200;
+export const MAX_POINTS = 5000; // over all strokes, as given (before normalization)
 
-/** Check the dataset's stroke format [[xs, ys(, ts)], ...]; returns strokes as arrays of [x, y]. */
+export const tooManyPointsMessage = () => `too many points (at most ${MAX_POINTS} over all strokes)`;
+export const tooManyStrokesMessage = (count) => `too many strokes: ${count} (at most ${MAX_STROKES})`;
+
+/** Check the dataset's stroke format [[xs, ys(, ts)], ...] and the limits; returns [xs, ys] arrays. */
 export function validateDrawing(drawing) {
   if (!Array.isArray(drawing) || drawing.length === 0) {
     throw new Error('a drawing must be a non-empty list of strokes');
   }
+  if (drawing.length > MAX_STROKES) throw new Error(tooManyStrokesMessage(drawing.length));
+  let total = 0;
   return drawing.map((stroke, index) => {
     if (!Array.isArray(stroke) || (stroke.length !== 2 && stroke.length !== 3)) {
       throw new Error(`stroke ${index} must be [xs, ys] or [xs, ys, ts]`);
@@ -39,71 +53,65 @@ export function validateDrawing(drawing) {
       throw new Error(`stroke ${index}: ${xs.length} x values but ${ys.length} y values`);
     }
     if (xs.length === 0) throw new Error(`stroke ${index} has no points`);
-    return xs.map((x, i) => {
-      const y = ys[i];
-      if (typeof x !== 'number' || typeof y !== 'number') {
-        throw new Error(`stroke ${index}: every coordinate must be a number`);
-      }
-      if (!Number.isFinite(x) || !Number.isFinite(y)) {
-        throw new Error(`stroke ${index}: coordinates must be finite`);
-      }
-      return [x, y];
-    });
+    total += xs.length;
+    if (total > MAX_POINTS) throw new Error(tooManyPointsMessage());
+    if (!xs.every((value) => typeof value === 'number') || !ys.every((value) => typeof value === 'number')) {
+      throw new Error(`stroke ${index}: every coordinate must be a number`);
+    }
+    if (!xs.every(Number.isFinite) || !ys.every(Number.isFinite)) {
+      throw new Error(`stroke ${index}: coordinates must be finite`);
+    }
+    return [xs, ys];
   });
 }
 
-/** Insert points every `spacing` units along each segment, keeping the original vertices. */
-export function resample(points, spacing = RESAMPLE_SPACING) {
-  const result = [points[0]];
-  for (let i = 1; i < points.length; i++) {
-    const [x0, y0] = points[i - 1];
-    const [x1, y1] = points[i];
-    const length = Math.hypot(x1 - x0, y1 - y0);
-    const steps = Math.max(1, Math.ceil(length / spacing));
-    for (let step = 1; step < steps; step++) {
-      const fraction = step / steps;
-      result.push([x0 + (x1 - x0) * fraction, y0 + (y1 - y0) * fraction]);
-    }
-    result.push([x1, y1]);
-  }
-  return result;
-}
-
 /**
- * Ramer-Douglas-Peucker (https://en.wikipedia.org/wiki/Ramer-Douglas-Peucker_algorithm), iterative.
- * The distance is to the line through the span's ends, or to the first end when both coincide.
+ * Ramer-Douglas-Peucker (https://en.wikipedia.org/wiki/Ramer-Douglas-Peucker_algorithm): kept indices.
+ * Iterative. The distance is to the line through the span's ends, or to the first end when both
+ * coincide (a closed stroke); ties go to the first point.
  */
-export function rdp(points, epsilon = RDP_EPSILON) {
-  if (points.length < 3) return points.slice();
-  const keep = new Array(points.length).fill(false);
-  keep[0] = keep[points.length - 1] = true;
-  const stack = [[0, points.length - 1]];
+export function rdp(xs, ys, epsilon = RDP_EPSILON) {
+  const count = xs.length;
+  const keep = new Uint8Array(count);
+  keep[0] = keep[count - 1] = 1;
+  const stack = [0, count - 1];
   while (stack.length > 0) {
-    const [first, last] = stack.pop();
-    const [x0, y0] = points[first];
-    const [x1, y1] = points[last];
+    const last = stack.pop();
+    const first = stack.pop();
+    if (last - first < 2) continue;
+    const x0 = xs[first];
+    const y0 = ys[first];
+    const x1 = xs[last];
+    const y1 = ys[last];
     const dx = x1 - x0;
     const dy = y1 - y0;
-    const length = Math.hypot(dx, dy);
-    let maxDistance = -1;
-    let maxIndex = first;
+    const length = Math.sqrt(dx * dx + dy * dy);
+    let farthest = -1;
+    let farthestDistance = -1;
     for (let index = first + 1; index < last; index++) {
-      const [px, py] = points[index];
-      const distance = length === 0
-        ? Math.hypot(px - x0, py - y0)
-        : Math.abs(dy * px - dx * py + x1 * y0 - y1 * x0) / length;
-      if (distance > maxDistance) {
-        maxDistance = distance;
-        maxIndex = index;
+      const px = xs[index];
+      const py = ys[index];
+      let distance;
+      if (length === 0) {
+        const ex = px - x0;
+        const ey = py - y0;
+        distance = Math.sqrt(ex * ex + ey * ey);
+      } else {
+        distance = Math.abs(dy * px - dx * py + x1 * y0 - y1 * x0) / length;
+      }
+      if (distance > farthestDistance) {
+        farthestDistance = distance;
+        farthest = index;
       }
     }
-    if (maxDistance > epsilon) {
-      keep[maxIndex] = true;
-      stack.push([maxIndex, last]);
-      stack.push([first, maxIndex]);
+    if (farthestDistance > epsilon) {
+      keep[farthest] = 1;
+      stack.push(farthest, last, first, farthest);
     }
   }
-  return points.filter((_, index) => keep[index]);
+  const kept = [];
+  for (let index = 0; index < count; index++) if (keep[index]) kept.push(index);
+  return kept;
 }
 
 // Math.round rounds halves up and Python's round() to even; floor(v + 0.5) is the same in both.
@@ -114,20 +122,24 @@ export function normalize(drawing) {
   const strokes = validateDrawing(drawing);
   let minX = Infinity;
   let minY = Infinity;
-  for (const stroke of strokes) {
-    for (const [x, y] of stroke) {
-      minX = Math.min(minX, x);
-      minY = Math.min(minY, y);
-    }
+  for (const [xs, ys] of strokes) {
+    for (const x of xs) minX = Math.min(minX, x);
+    for (const y of ys) minY = Math.min(minY, y);
   }
-  const shifted = strokes.map((stroke) => stroke.map(([x, y]) => [x - minX, y - minY]));
+  const shifted = strokes.map(([xs, ys]) => [xs.map((x) => x - minX), ys.map((y) => y - minY)]);
   let largest = -Infinity;
-  for (const stroke of shifted) for (const [x, y] of stroke) largest = Math.max(largest, x, y);
+  for (const [xs, ys] of shifted) {
+    for (const x of xs) largest = Math.max(largest, x);
+    for (const y of ys) largest = Math.max(largest, y);
+  }
   if (!Number.isFinite(largest)) throw new Error('the coordinates span too large a range');
   const scale = largest > 0 ? 255 / largest : 1;
-  return shifted.map((stroke) => {
-    const simplified = rdp(resample(stroke.map(([x, y]) => [x * scale, y * scale])));
-    return [simplified.map(([x]) => roundHalfUp(x)), simplified.map(([, y]) => roundHalfUp(y))];
+  if (!Number.isFinite(scale)) throw new Error('the coordinates span too small a range');
+  return shifted.map(([xs, ys]) => {
+    const scaledX = xs.map((x) => x * scale);
+    const scaledY = ys.map((y) => y * scale);
+    const kept = rdp(scaledX, scaledY);
+    return [kept.map((i) => roundHalfUp(scaledX[i])), kept.map((i) => roundHalfUp(scaledY[i]))];
   });
 }
 
@@ -138,8 +150,9 @@ export function normalize(drawing) {
 export function capsuleInterval(ax, ay, bx, by, radius, lineY) {
   let low = Infinity;
   let high = -Infinity;
-  for (const [cx, cy] of [[ax, ay], [bx, by]]) {
-    const offset = lineY - cy;
+  for (let end = 0; end < 2; end++) {
+    const cx = end === 0 ? ax : bx;
+    const offset = lineY - (end === 0 ? ay : by);
     if (Math.abs(offset) <= radius) {
       const half = Math.sqrt(radius * radius - offset * offset);
       low = Math.min(low, cx - half);
@@ -154,11 +167,14 @@ export function capsuleInterval(ax, ay, bx, by, radius, lineY) {
     let start = -Infinity;
     let end = Infinity;
     // Along the segment: 0 <= t <= 1; across it: |d| <= radius. Both are linear in x on this line.
-    const constraints = [
-      [dx / lengthSquared, ((-ax) * dx + (lineY - ay) * dy) / lengthSquared, 0, 1],
-      [-dy / length, ((-ax) * (-dy) + (lineY - ay) * dx) / length, -radius, radius],
-    ];
-    for (const [slope, intercept, lower, upper] of constraints) {
+    for (let constraint = 0; constraint < 2; constraint++) {
+      const along = constraint === 0;
+      const slope = along ? dx / lengthSquared : -dy / length;
+      const intercept = along
+        ? ((-ax) * dx + (lineY - ay) * dy) / lengthSquared
+        : ((-ax) * (-dy) + (lineY - ay) * dx) / length;
+      const lower = along ? 0 : -radius;
+      const upper = along ? 1 : radius;
       if (slope === 0) {
         if (intercept < lower || intercept > upper) {
           start = Infinity;
@@ -193,36 +209,77 @@ export function render(strokes) {
   const offsetX = (ORIGINAL_SIDE - maxX) / 2 + translate;
   const offsetY = (ORIGINAL_SIDE - maxY) / 2 + translate;
   const lineCount = IMAGE_SIZE * SUBSAMPLES;
-  const intervals = Array.from({ length: lineCount }, () => []);
+  // Every segment (a one-point stroke is a dot: a zero-length segment, which round caps draw as a disc)
+  // with the first and last sample line its capsule can reach.
+  const segments = [];
   for (const [xs, ys] of strokes) {
-    const points = xs.map((x, i) => [(x + offsetX) * scale, (ys[i] + offsetY) * scale]);
-    // A one-point stroke is a dot: a zero-length segment, which round caps draw as a disc.
-    const segments = points.length > 1
-      ? points.slice(1).map((point, i) => [points[i], point])
-      : [[points[0], points[0]]];
-    for (const [[ax, ay], [bx, by]] of segments) {
+    const pointsX = xs.map((x) => (x + offsetX) * scale);
+    const pointsY = ys.map((y) => (y + offsetY) * scale);
+    const last = Math.max(1, pointsX.length - 1);
+    for (let i = 0; i < last; i++) {
+      const j = Math.min(i + 1, pointsX.length - 1);
+      const [ax, ay, bx, by] = [pointsX[i], pointsY[i], pointsX[j], pointsY[j]];
       const firstLine = Math.max(0, Math.ceil((Math.min(ay, by) - radius) * SUBSAMPLES - 0.5));
       const lastLine = Math.min(lineCount - 1, Math.floor((Math.max(ay, by) + radius) * SUBSAMPLES - 0.5));
-      for (let line = firstLine; line <= lastLine; line++) {
-        const crossing = capsuleInterval(ax, ay, bx, by, radius, (line + 0.5) / SUBSAMPLES);
-        if (crossing !== null) intervals[line].push(crossing);
+      if (firstLine <= lastLine) segments.push([ax, ay, bx, by, firstLine, lastLine]);
+    }
+  }
+  // Room for each line's crossings, from the lines each segment can reach (a difference array).
+  const reaching = new Int32Array(lineCount + 1);
+  for (const segment of segments) {
+    reaching[segment[4]] += 1;
+    reaching[segment[5] + 1] -= 1;
+  }
+  const offsets = new Int32Array(lineCount + 1);
+  for (let line = 0, running = 0; line < lineCount; line++) {
+    running += reaching[line];
+    offsets[line + 1] = offsets[line] + running;
+  }
+  const lows = new Float64Array(offsets[lineCount]);
+  const highs = new Float64Array(offsets[lineCount]);
+  const filled = offsets.slice(0, lineCount);
+  for (const [ax, ay, bx, by, firstLine, lastLine] of segments) {
+    for (let line = firstLine; line <= lastLine; line++) {
+      const crossing = capsuleInterval(ax, ay, bx, by, radius, (line + 0.5) / SUBSAMPLES);
+      if (crossing !== null) {
+        lows[filled[line]] = crossing[0];
+        highs[filled[line]] = crossing[1];
+        filled[line] += 1;
       }
     }
   }
+  return cover(offsets, filled, lows, highs);
+}
+
+/**
+ * Merge each sample line's crossings and add the covered length of every pixel, line by line, interval
+ * by interval, column by column, in the same order as training/raster.py. The merged intervals are the
+ * union's pieces, so they can be swept from the starts and the ends sorted apart (a native numeric sort,
+ * several times faster than sorting pairs): a piece closes when as many crossings ended as began.
+ */
+function cover(offsets, filled, lows, highs) {
   const coverage = new Float64Array(IMAGE_SIZE * IMAGE_SIZE);
-  intervals.forEach((lineIntervals, line) => {
-    if (lineIntervals.length === 0) return;
+  for (let line = 0; line < filled.length; line++) {
+    const first = offsets[line];
+    const count = filled[line] - first;
+    if (count === 0) continue;
     const rowStart = Math.floor(line / SUBSAMPLES) * IMAGE_SIZE;
-    lineIntervals.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    const merged = [];
-    for (const [start, end] of lineIntervals) {
-      if (merged.length > 0 && start <= merged[merged.length - 1][1]) {
-        merged[merged.length - 1][1] = Math.max(merged[merged.length - 1][1], end);
-      } else {
-        merged.push([start, end]);
-      }
-    }
-    for (let [start, end] of merged) {
+    const starts = lows.subarray(first, first + count).sort();
+    const ends = highs.subarray(first, first + count).sort();
+    let began = 0;
+    let ended = 0;
+    while (began < count) {
+      let start = starts[began];
+      let end;
+      do {
+        // At a tie a crossing begins before one ends, so touching crossings merge.
+        if (began < count && starts[began] <= ends[ended]) {
+          began += 1;
+        } else {
+          end = ends[ended];
+          ended += 1;
+        }
+      } while (began > ended);
       start = Math.max(start, 0);
       end = Math.min(end, IMAGE_SIZE);
       if (start >= end) continue;
@@ -232,7 +289,7 @@ export function render(strokes) {
         if (covered > 0) coverage[rowStart + column] += covered / SUBSAMPLES;
       }
     }
-  });
+  }
   const image = new Uint8ClampedArray(IMAGE_SIZE * IMAGE_SIZE);
   for (let i = 0; i < image.length; i++) image[i] = roundHalfUp(Math.min(1, coverage[i]) * 255);
   return image;
