@@ -49,12 +49,12 @@ test-js:
 # Trains the shipped model and the original architecture on the shared data (about 20 minutes on 2 cores),
 # then exports the shipped one.
 train: setup
-	$(PY) -m training.train --model sketchnet --out runs/sketchnet
-	$(PY) -m training.train --model original --out runs/original
+	$(PY) -m training.train --model sketchnet --out runs/sketchnet --overwrite
+	$(PY) -m training.train --model original --out runs/original --overwrite
 	$(MAKE) export
 
 export: setup
-	$(PY) export.py runs/sketchnet --out web/model --quantize $(QUANTIZE)
+	$(PY) export.py runs/sketchnet --out web/model --quantize $(QUANTIZE) --overwrite
 
 bench: setup
 	$(PY) -m bench.run_all

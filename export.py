@@ -1,6 +1,6 @@
 """Export a training run to a TF.js web model, with metadata, and verify the export against Keras.
 
-    python export.py runs/sketchnet --out web/model [--quantize none|float16|uint8]
+    python export.py runs/sketchnet --out web/model [--quantize none|float16|uint8] [--overwrite]
 
 Writes model.json and weight shards (via tensorflowjs, with batch normalization folded into the convolutions)
 and metadata.json: the labels in output order,
@@ -8,21 +8,22 @@ the input format, the raster parameters, the run's metrics, the data's sources a
 the weights (`model_hash`, which the server reports and the browser caches by). The export is then loaded
 back and compared with the Keras model on a batch of test images: a float32 export must agree to 1e-5
 (largest absolute difference of probabilities); a quantized one reports its top-1 agreement and accuracy
-change. The output folder is replaced only after the check passes. Exits 2 with one line on bad input.
+change. The output folder is written beside its place and renamed into it only after the check passes;
+an existing folder is replaced only with --overwrite and only when it holds nothing but an earlier
+export's files (and the line printed says what it replaced). Exits 2 with one line on bad input.
 """
 
 import hashlib
 import json
 import os
-import shutil
+import re
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from training import data as quickdraw
-from training.cli import ArgumentParser
+from training.cli import ArgumentParser, OutputFolder, start_tensorflow_quietly
 from training.raster import RASTER_PARAMETERS
 
 # tensorflowjs imports tensorflow-decision-forests, which imports IPython for a welcome banner whenever
@@ -30,6 +31,7 @@ from training.raster import RASTER_PARAMETERS
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 FLOAT32_TOLERANCE = 1e-5
+EXPORT_FILE = re.compile(r"(model\.json|metadata\.json|group\d+-shard\d+of\d+\.bin)")
 QUANTIZATIONS = ("none", "float16", "uint8")
 DATA_CREDIT = {
     "name": "Quick, Draw! dataset by Google",
@@ -67,7 +69,9 @@ def fold_batch_normalization(model):
     chain = [layer for layer in model.layers if not isinstance(layer, layers.InputLayer)]
     previous_output = model.inputs[0]
     for layer in chain:
-        assert layer.input is previous_output, f"{layer.name}: folding needs a plain chain of layers"
+        if layer.input is not previous_output:
+            raise ValueError(f"layer {layer.name} does not follow the one before it: export folds batch "
+                             "normalization only in a plain chain of layers")
         previous_output = layer.output
     rebuilt, weights, index = [keras.Input(shape=model.input_shape[1:], name=model.input_names[0])], [], 0
     while index < len(chain):
@@ -105,16 +109,37 @@ def fold_batch_normalization(model):
 
 
 def load_run(run_dir):
+    """(model, config, metrics) of a training run; ValueError naming the file that is missing or broken."""
+    from training.train import check_weights_file, read_json_object
+
     run_dir = Path(run_dir)
     for name in ("model.h5", "config.json", "metrics.json"):
         if not (run_dir / name).is_file():
             raise ValueError(f"{run_dir} is not a training run: {name} is missing")
+    config = read_json_object(run_dir / "config.json")
+    metrics = read_json_object(run_dir / "metrics.json")
+    for key in ("model", "classes", "seed"):
+        if key not in config:
+            raise ValueError(f"{run_dir / 'config.json'}: has no {key!r}")
+    if "test" not in metrics:
+        raise ValueError(f"{run_dir / 'metrics.json'}: has no 'test'")
+    check_weights_file(run_dir / "model.h5")
     import tf_keras as keras
 
-    model = keras.models.load_model(run_dir / "model.h5", compile=False)
-    config = json.loads((run_dir / "config.json").read_text())
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    try:
+        model = keras.models.load_model(run_dir / "model.h5", compile=False)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{run_dir / 'model.h5'}: cannot be loaded as a Keras model ({error})") from None
     return model, config, metrics
+
+
+def describe_export(folder):
+    """'uint8, hash 9c228fbd…' for an earlier export in folder, or None when there is none."""
+    try:
+        metadata = json.loads((Path(folder) / "metadata.json").read_text())
+        return f"{metadata['quantization']}, hash {metadata['model_hash'][:8]}…"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def verification_batch(config):
@@ -129,18 +154,18 @@ def verification_batch(config):
         return generator.random((64, 28, 28, 1), dtype=np.float32), None
 
 
-def export(run_dir, out, quantize="none"):
+def export(run_dir, out, quantize="none", overwrite=False):
     """Export run_dir to out; returns the verification report. Raises ValueError on any mismatch."""
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"unknown --quantize {quantize!r} (choose from {', '.join(QUANTIZATIONS)})")
+    folder = OutputFolder(out, owned=lambda name: EXPORT_FILE.fullmatch(name) is not None, tool="export.py",
+                          overwrite=overwrite)
+    folder.check()
+    replaced = describe_export(out)
+    model, config, metrics = load_run(run_dir)
     import tensorflowjs as tfjs
 
-    model, config, metrics = load_run(run_dir)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    staging.chmod(0o755)
-    try:
+    with folder.staging() as staging:
         quantization_map = None if quantize == "none" else {quantize: "*"}
         tfjs.converters.save_keras_model(fold_batch_normalization(model), str(staging),
                                          quantization_dtype_map=quantization_map)
@@ -169,14 +194,10 @@ def export(run_dir, out, quantize="none"):
             "data": DATA_CREDIT,
         }
         (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     report["model_hash"] = model_hash
     report["size_bytes"] = size_bytes
+    if replaced:
+        report["replaced"] = replaced
     return report
 
 
@@ -205,11 +226,14 @@ def verify(model, folder, config, quantize):
 def main(argv=None):
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", help="a training run folder, e.g. runs/sketchnet")
-    parser.add_argument("--out", default="web/model")
+    parser.add_argument("--out", required=True, help="output folder, e.g. web/model")
     parser.add_argument("--quantize", default="none", help="none, float16 or uint8")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace --out if it holds an earlier export (and nothing else)")
     args = parser.parse_args(argv)
+    start_tensorflow_quietly()
     try:
-        report = export(args.run_dir, args.out, args.quantize)
+        report = export(args.run_dir, args.out, args.quantize, args.overwrite)
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

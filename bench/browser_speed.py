@@ -86,7 +86,7 @@ def main():
             # Cold start as a first visit really is: empty cache, the service worker installing alongside.
             context = browser.new_context(viewport={"width": 1280, "height": 860})
             page = context.new_page()
-            page.goto(f"{server.url}?backend={backend}")
+            page.goto(f"{server.url}?backend={backend}&measure")
             page.wait_for_selector("body[data-ready=true]", state="attached", timeout=120_000)
             cold_start = page.evaluate("window.sketch.readyAt")
             context.close()
@@ -97,7 +97,7 @@ def main():
                 path=str(DOODLENET / route.request.url.rsplit("/", 1)[-1]),
                 headers={"Cross-Origin-Resource-Policy": "same-origin"}))
             page = context.new_page()
-            page.goto(f"{server.url}?backend={backend}")
+            page.goto(f"{server.url}?backend={backend}&measure")
             page.wait_for_selector("body[data-ready=true]", state="attached", timeout=120_000)
             description = page.inner_text("#info")
             timings = page.evaluate(TIME_PREDICTIONS, [bitmaps, server.url + "doodlenet/model.json"])

@@ -5,6 +5,7 @@ Screenshots go to tests/artifacts/.
 """
 
 import json
+import time
 import urllib.parse
 import urllib.request
 
@@ -53,10 +54,18 @@ def draw(page, drawing, steps=1):
         page.mouse.up()
 
 
+def wait_until(page, expression, timeout=30):
+    """Poll a page expression until it is truthy. (Playwright's wait_for_function polls with eval inside
+    the page, which our Content-Security-Policy rightly forbids.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(20)
+
+
 def settled_guesses(page):
-    """Wait until no prediction is pending, then read the bars."""
-    page.wait_for_function("document.querySelectorAll('#guesses li').length > 0")
-    page.wait_for_timeout(250)
+    """Wait for the page's own signal that no prediction is pending or running, then read the bars."""
+    page.evaluate("window.sketch.idle()")
     items = page.locator("#guesses li")
     return [(items.nth(i).get_attribute("data-label"), float(items.nth(i).get_attribute("data-probability")))
             for i in range(items.count())]
@@ -134,7 +143,7 @@ def test_undo_redo_and_clear(context, live_server):
     assert page.evaluate("window.sketch.drawing.strokes.length") == count
     page.keyboard.press("Escape")
     assert page.evaluate("window.sketch.drawing.strokes.length") == 0
-    page.wait_for_timeout(200)
+    page.evaluate("window.sketch.idle()")
     assert page.locator("#guesses li").count() == 0
     assert "Draw something" in page.locator("#status").inner_text()
     page.click("#undo")  # clear is undoable
@@ -195,6 +204,6 @@ def test_clearing_during_a_slow_prediction_shows_no_stale_guess(context, live_se
     }""")
     draw(page, first_drawing("eye"))
     page.keyboard.press("Escape")  # while the prediction is still running
-    page.wait_for_timeout(1200)
+    page.evaluate("window.sketch.idle()")  # the slow prediction has ended
     assert page.locator("#guesses li").count() == 0
     assert "Draw something" in page.locator("#status").inner_text()

@@ -6,11 +6,14 @@ Screenshots of each size go to tests/artifacts/.
 
 import json
 
+import numpy as np
 import pytest
 
 from conftest import ARTIFACTS, ROOT
-from test_browser import draw, first_drawing, open_page, settled_guesses
+from test_browser import draw, first_drawing, open_page, settled_guesses, wait_until
+from bench.shapes import zigzag
 from training import raster, train
+from training.raster import MAX_POINTS
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VIEWPORTS = {
@@ -70,8 +73,16 @@ def test_everything_but_drawing_works_from_the_keyboard(sized, live_server):
     for _ in range(14):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
-    for control in ("undo", "clear", "correct-label", "save-correction"):
+    for control in ("undo", "clear", "correct-label"):
         assert control in focused, f"{control} is not reachable with Tab: {focused}"
+    # Save is disabled until a class is picked; picked with the keyboard, it is the next stop.
+    assert page.is_disabled("#save-correction")
+    page.focus("#correct-label")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "save-correction"
+    page.keyboard.press("Enter")
+    assert "1 correction saved" in page.inner_text("#teach-status")
     page.focus("#undo")
     page.keyboard.press("Enter")
     assert page.evaluate("window.sketch.drawing.strokes.length") == len(drawing) - 1
@@ -154,6 +165,8 @@ def test_a_correction_is_kept_and_exported_for_training(sized, live_server, tmp_
     page = open_page(sized[1], live_server)
     draw(page, first_drawing("pig"))
     settled_guesses(page)
+    # Nothing is preselected, so one careless click cannot save a wrong label.
+    assert page.input_value("#correct-label") == "" and page.is_disabled("#save-correction")
     page.select_option("#correct-label", "dog")
     page.click("#save-correction")
     assert "1 correction saved" in page.inner_text("#teach-status")
@@ -171,3 +184,83 @@ def test_a_correction_is_kept_and_exported_for_training(sized, live_server, tmp_
     assert images.shape == (1, 28, 28, 1) and labels[classes[0]] == "dog"
     page.click("#forget-corrections")
     assert page.is_disabled("#download-corrections")
+
+
+def zigzag_line(points):
+    """One ndjson line of a drawing with this many points (a zig-zag, the rasterizer's costliest shape)."""
+    return json.dumps({"word": "zigzag", "drawing": zigzag(points)})
+
+
+def start_replay(page, text):
+    """Paste a drawing and start its replay; a promise for the sketch:replayed detail is window.replayed."""
+    page.evaluate("() => { window.replayed = new Promise((resolve) => window.addEventListener('sketch:replayed', "
+                  "(event) => resolve(event.detail), { once: true })); }")
+    page.evaluate("document.querySelector('details.load').open = true")
+    page.fill("#load-text", text)
+    page.click("#replay")
+
+
+def test_a_replay_takes_a_bounded_number_of_frames_whatever_the_drawing(desktop, live_server):
+    page = open_page(desktop, live_server)
+    start_replay(page, zigzag_line(MAX_POINTS))
+    detail = page.evaluate("window.replayed")
+    # Two seconds of frames (about 120 at 60 Hz), where drawing two points a frame took 2,500.
+    assert detail["finished"] and detail["frames"] < 400
+    assert page.evaluate("window.sketch.drawing.strokes.length") == 1
+    assert page.evaluate("window.sketch.drawing.strokes[0][0].length") == len(raster.normalize(zigzag(MAX_POINTS))[0][0])
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("how", ["Escape", "Control+z", "clear", "stroke"])
+def test_undo_clear_escape_or_a_new_stroke_stop_a_replay(desktop, live_server, how):
+    page = open_page(desktop, live_server)
+    before = first_drawing("eye")
+    draw(page, before)
+    drawn = page.evaluate("window.sketch.drawing.strokes")
+    start_replay(page, json.dumps({"word": "cat", "drawing": first_drawing("cat")}))
+    wait_until(page, "window.sketch.replayFrames() >= 2")
+    if how == "clear":
+        page.click("#clear")
+    elif how == "stroke":
+        draw(page, [[[10, 60], [200, 200]]])
+    else:
+        page.keyboard.press(how)
+    detail = page.evaluate("window.replayed")
+    strokes = page.evaluate("window.sketch.drawing.strokes")
+    assert page.evaluate("window.sketch.replayFrames()") is None
+    if how == "stroke":  # skips to the end of the replay and draws on the loaded drawing
+        assert detail["finished"] and len(strokes) == len(first_drawing("cat")) + 1
+        assert raster.rasterize(strokes[:-1]) == raster.rasterize(first_drawing("cat"))
+    else:
+        assert not detail["finished"]
+        assert strokes == ([] if how in ("Escape", "clear") else drawn)
+    page.wait_for_timeout(100)  # no frame of the stopped replay may follow
+    assert page.evaluate("window.sketch.drawing.strokes") == strokes
+    assert page.errors == []
+
+
+def test_the_page_applies_the_rasterizers_limits(desktop, live_server):
+    page = open_page(desktop, live_server)
+    draw(page, first_drawing("eye"))
+    strokes = page.evaluate("window.sketch.drawing.strokes")
+    # Pasted: refused with the rasterizer's own message, the drawing unchanged.
+    page.evaluate("document.querySelector('details.load').open = true")
+    page.fill("#load-text", zigzag_line(MAX_POINTS + 1))
+    page.click("#replay")
+    assert f"too many points (at most {MAX_POINTS} over all strokes)" in page.inner_text("#message")
+    assert "unchanged" in page.inner_text("#message")
+    assert page.evaluate("window.sketch.drawing.strokes") == strokes
+    # Drawn: a stroke ends at the last point that fits, with the same message.
+    page.click("#clear")
+    start_replay(page, zigzag_line(MAX_POINTS))
+    page.evaluate("window.replayed")
+    room = MAX_POINTS - len(raster.normalize(zigzag(MAX_POINTS))[0][0])  # the loaded drawing is simplified
+    draw(page, [[[round(x) for x in np.linspace(0, 250, room + 5)], [100] * (room + 5)]])
+    message = page.inner_text("#message")
+    assert f"too many points (at most {MAX_POINTS} over all strokes)" in message and "Undo or clear" in message
+    strokes = page.evaluate("window.sketch.drawing.strokes")
+    assert sum(len(xs) for xs, _ in strokes) == MAX_POINTS and len(strokes[-1][0]) == room
+    draw(page, [[[10, 20], [10, 20]]])  # nothing more fits
+    assert len(page.evaluate("window.sketch.drawing.strokes")) == 2
+    assert len(settled_guesses(page)) == 6  # a drawing at the limit is still guessed
+    assert page.errors == []

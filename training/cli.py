@@ -49,6 +49,7 @@ def start_tensorflow_quietly():
             import tensorflow as tf
 
             tf.config.list_physical_devices()
+            tf.get_logger().setLevel("ERROR")  # Python-side notes such as "compiled metrics" warnings
         except BaseException:
             capture.seek(0)
             sys.stderr.write(capture.read().decode(errors="replace"))

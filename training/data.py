@@ -60,6 +60,8 @@ def resolve_classes(data_dir, classes=None, preset=None):
     if preset:
         classes = preset_classes(preset)
     if classes is None:
+        if not Path(data_dir).is_dir():
+            raise ValueError(f"data folder {data_dir} does not exist")
         classes = available_classes(data_dir)
         if not classes:
             raise ValueError(f"no .npy bitmap files in {data_dir}")
@@ -126,7 +128,6 @@ class QuickDrawData:
     bitmaps: list
     twins: list
     splits: dict = field(default_factory=dict)
-    files: list = field(default_factory=list)
 
     def split_size(self, split):
         return len(self.splits[split][0])
@@ -154,10 +155,10 @@ def load_data(data_dir, class_names, seed=1337, validation_fraction=0.1, test_fr
     """Open and validate every class file and compute the split. Raises ValueError naming a bad file."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        raise ValueError(f"data directory {data_dir} does not exist")
+        raise ValueError(f"data folder {data_dir} does not exist")
     if max_per_class is not None and max_per_class < 1:
         raise ValueError(f"--max-per-class must be at least 1, got {max_per_class}")
-    bitmaps, twins, files = [], [], []
+    bitmaps, twins = [], []
     for name in class_names:
         path = class_file(data_dir, name)
         if path is None:
@@ -165,13 +166,12 @@ def load_data(data_dir, class_names, seed=1337, validation_fraction=0.1, test_fr
                              f"(looked for {name}.npy and full_numpy_bitmap_{name}.npy)")
         array = open_bitmaps(path)
         bitmaps.append(array)
-        files.append(str(path))
         twin_path = class_file(data_dir, name, subfolder="twins") if use_twins else None
         twin = open_bitmaps(twin_path) if twin_path else None
         if twin is not None and twin.shape != array.shape:
             raise ValueError(f"{twin_path}: shape {twin.shape} differs from its class file {array.shape}")
         twins.append(twin)
-    data = QuickDrawData(list(class_names), bitmaps, twins, files=files)
+    data = QuickDrawData(list(class_names), bitmaps, twins)
     per_split = {"train": ([], []), "validation": ([], []), "test": ([], [])}
     for class_id, (name, array) in enumerate(zip(class_names, bitmaps)):
         splits = split_indices(len(array), seed, name, validation_fraction, test_fraction, max_per_class)

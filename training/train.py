@@ -6,23 +6,24 @@
 Writes to --out: model.h5, config.json (every resolved setting), metrics.json (test top-1/top-3,
 per-class precision and recall, confusion matrix, accuracy on real stroke drawings, training time),
 confusion_matrix.png, misclassified.png and training_curves.png. Bad input exits with status 2 and
-one line on stderr; the output folder is written through a temporary folder, so a failed run leaves
-nothing half-written.
+one line on stderr, before any training. The output folder is written beside its place and renamed into
+it, so a failed run leaves nothing half-written; an existing folder is replaced only with --overwrite and
+only when it holds nothing but an earlier run's files.
 """
 
 import json
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from training import data as quickdraw
-from training.cli import ArgumentParser
+from training.cli import ArgumentParser, OutputFolder, start_tensorflow_quietly
 from training.model import MODEL_NAMES, TRAINING_DEFAULTS, build_model
+
+RUN_FILES = ("model.h5", "config.json", "metrics.json", "confusion_matrix.png", "misclassified.png",
+             "training_curves.png")
 
 DEFAULT_SEED = 1337
 
@@ -34,6 +35,8 @@ def parse_args(argv):
     parser.add_argument("--preset", help="body-parts, shipped or all")
     parser.add_argument("--model", default="sketchnet", help=f"one of {', '.join(MODEL_NAMES)}")
     parser.add_argument("--out", required=True, help="output folder, e.g. runs/sketchnet")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace --out if it holds an earlier run (and nothing else)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--max-per-class", type=int, help="use at most this many drawings per class")
     parser.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
@@ -111,24 +114,36 @@ def resolve_config(args):
         initial = Path(config["init_from"])
         if not (initial / "model.h5").is_file() or not (initial / "config.json").is_file():
             raise ValueError(f"--init-from {initial} is not a training run (model.h5 and config.json)")
-        initial_config = json.loads((initial / "config.json").read_text())
-        if initial_config["classes"] != class_names or initial_config["model"] != config["model"]:
-            raise ValueError(f"--init-from {initial} was trained as {initial_config['model']!r} on other classes; "
-                             "fine-tuning needs the same model and the same classes in the same order")
+        initial_config = read_json_object(initial / "config.json")
+        if initial_config.get("classes") != class_names or initial_config.get("model") != config["model"]:
+            raise ValueError(f"--init-from {initial} was trained as {initial_config.get('model')!r} on other "
+                             "classes; fine-tuning needs the same model and the same classes in the same order")
+        check_weights_file(initial / "model.h5")
     return config
 
 
-def check_output_folder(out):
-    """Fail early, before any training, if the output folder cannot be written."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"output path {out} exists and is not a folder")
+def read_json_object(path):
+    """A JSON object from a file; ValueError naming the file if it is not one."""
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out.parent):
-            pass
+        value = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"{path}: not a readable JSON file ({error})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: not a JSON object")
+    return value
+
+
+def check_weights_file(path):
+    """Fail in a second, naming the file, if a Keras .h5 file is truncated or not one."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as weights:
+            if "model_weights" not in weights and "layer_names" not in weights.attrs:
+                raise ValueError(f"{path}: holds no Keras weights")
+            weights.visit(lambda name: None)  # Reads every object header: a truncated file fails here.
     except OSError as error:
-        raise ValueError(f"output folder {out} is not writable ({error.strerror})") from None
+        raise ValueError(f"{path}: not a readable Keras .h5 file ({str(error).splitlines()[0]})") from None
 
 
 def make_augmentation(seed, strength=1.0):
@@ -178,8 +193,13 @@ def load_extra_strokes(paths, class_names):
             word = record.get("word")
             if word not in class_names:
                 raise ValueError(f"{path}: drawing labelled {word!r}, which is not a class of this run")
-            images.append(raster.rasterize(record["drawing"]))
+            try:
+                images.append(raster.rasterize(record["drawing"]))
+            except ValueError as error:
+                raise ValueError(f"{path}: a drawing labelled {word!r} is not valid ({error})") from None
             labels.append(class_names.index(word))
+    if not images:
+        raise ValueError(f"--extra-strokes {', '.join(map(str, paths))}: no drawings in the file(s)")
     images = np.stack(images).astype(np.float32).reshape(-1, 28, 28, 1) / 255.0
     return images, np.array(labels, dtype=np.int32)
 
@@ -406,29 +426,26 @@ class SmoothedSparseCrossentropy:
 
 def main(argv=None):
     args = parse_args(argv)
+    out = OutputFolder(args.out, owned=lambda name: name in RUN_FILES, tool="training.train",
+                       overwrite=args.overwrite)
     try:
         config = resolve_config(args)
-        check_output_folder(args.out)
+        out.check()
         # Validate every data file before training, so bad input fails in a second, not after an hour.
         quickdraw.load_data(config["data_dir"], config["classes"], max_per_class=1)
+        for path in config["extra_strokes"]:
+            load_extra_strokes([path], config["classes"])
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    staging.chmod(0o755)
+    start_tensorflow_quietly()
     try:
-        metrics = train(config, staging, verbose=args.verbose)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
+        with out.staging() as staging:
+            metrics = train(config, staging, verbose=args.verbose)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    summary = {"out": str(out), "test_top1": metrics["test"]["top1"], "test_top3": metrics["test"]["top3"],
+    summary = {"out": str(out.path), "test_top1": metrics["test"]["top1"], "test_top3": metrics["test"]["top3"],
                "training_seconds": metrics["training_seconds"]}
     if "real_strokes" in metrics:
         summary["real_strokes_top1"] = metrics["real_strokes"]["top1"]

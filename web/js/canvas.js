@@ -1,6 +1,8 @@
 /**
  * The drawing canvas: pointer capture and ink, nothing else. Emits `strokestart`, `strokemove` and
- * `strokeend` events whose detail is the stroke being drawn, in the dataset's format [[xs], [ys]].
+ * `strokeend` events whose detail is the stroke being drawn, in the dataset's format [[xs], [ys]], and
+ * `limit` when a stroke would take the drawing past the budget its owner set (`pointBudget`,
+ * `strokeBudget`): the stroke is refused, or ended at the last point that fits.
  *
  * Coordinates are kept in drawing units: 0..255 across the (square) canvas, whatever its size on screen,
  * so a drawing survives resizing and rotating the device. Capture follows signature_pad
@@ -13,6 +15,9 @@ import { setInk, traceStroke } from './ink.js';
 
 export const DRAWING_SIDE = 255;
 const LINE_WIDTH = 4; // CSS pixels at a 400-pixel canvas; scaled with the canvas.
+// Samples closer than this to the last kept point add nothing the 28x28 input can show (RDP drops what
+// lies within 2 units of a chord), only points: a pen at 240 events a second would fill the budget fast.
+const MIN_DISTANCE = 0.5; // drawing units (as signature_pad's minDistance, in pixels there)
 
 export class DrawingCanvas extends EventTarget {
   constructor(canvas) {
@@ -22,6 +27,8 @@ export class DrawingCanvas extends EventTarget {
     this.activePointerId = null;
     this.stroke = null;
     this.strokes = [];
+    this.pointBudget = Infinity; // points the drawing may still take, over all its strokes
+    this.strokeBudget = Infinity;
     this.onPointerDown = this.onPointerDown.bind(this);
     this.onPointerMove = this.onPointerMove.bind(this);
     this.onPointerUp = this.onPointerUp.bind(this);
@@ -47,7 +54,7 @@ export class DrawingCanvas extends EventTarget {
     this.redraw();
   }
 
-  /** Show these finished strokes (plus the one in progress, if any). */
+  /** Show these finished strokes (plus the one in progress, if any); a replay shows its frames this way. */
   show(strokes) {
     this.strokes = strokes;
     this.redraw();
@@ -75,6 +82,10 @@ export class DrawingCanvas extends EventTarget {
     if (this.activePointerId !== null) return; // One pointer at a time: a second finger is ignored.
     if (event.pointerType === 'mouse' && event.button !== 0) return;
     event.preventDefault();
+    if (this.strokeBudget < 1 || this.pointBudget < 1) {
+      this.dispatchEvent(new CustomEvent('limit', { detail: { strokes: this.strokeBudget < 1 } }));
+      return;
+    }
     this.activePointerId = event.pointerId;
     const [x, y] = this.toDrawingUnits(event);
     this.stroke = [[x], [y]];
@@ -85,26 +96,45 @@ export class DrawingCanvas extends EventTarget {
     this.emit('strokestart', event);
   }
 
+  /** Add a sample unless it is within MIN_DISTANCE of the last kept one; false when the budget is spent. */
+  addSample(sample, minimumDistance = MIN_DISTANCE) {
+    const [x, y] = this.toDrawingUnits(sample);
+    const [xs, ys] = this.stroke;
+    const last = xs.length - 1;
+    if (Math.hypot(x - xs[last], y - ys[last]) < minimumDistance || (x === xs[last] && y === ys[last])) return true;
+    if (xs.length >= this.pointBudget) return false;
+    xs.push(x);
+    ys.push(y);
+    return true;
+  }
+
   onPointerMove(event) {
     if (event.pointerId !== this.activePointerId) return;
     event.preventDefault();
     const before = this.stroke[0].length;
     // Coalesced events carry the points the browser merged into this one: smoother fast strokes.
     const events = event.getCoalescedEvents?.() ?? [];
+    let full = false;
     for (const sample of events.length > 0 ? events : [event]) {
-      const [x, y] = this.toDrawingUnits(sample);
-      const last = this.stroke[0].length - 1;
-      if (x === this.stroke[0][last] && y === this.stroke[1][last]) continue;
-      this.stroke[0].push(x);
-      this.stroke[1].push(y);
+      if (!this.addSample(sample)) {
+        full = true;
+        break;
+      }
     }
-    if (this.stroke[0].length === before) return;
-    traceStroke(this.context, this.stroke, this.scale, 0, before);
-    this.emit('strokemove', event);
+    if (this.stroke[0].length > before) {
+      traceStroke(this.context, this.stroke, this.scale, 0, before);
+      this.emit('strokemove', event);
+    }
+    if (full) {
+      this.onPointerUp(event, { keepLastSample: false });
+      this.dispatchEvent(new CustomEvent('limit', { detail: { strokes: false } }));
+    }
   }
 
-  onPointerUp(event) {
+  onPointerUp(event, { keepLastSample = true } = {}) {
     if (event.pointerId !== this.activePointerId) return;
+    // The stroke ends where the pen lifted, even within MIN_DISTANCE of the last kept sample.
+    if (keepLastSample && event.type === 'pointerup') this.addSample(event, 0);
     window.removeEventListener('pointermove', this.onPointerMove);
     window.removeEventListener('pointerup', this.onPointerUp);
     window.removeEventListener('pointercancel', this.onPointerUp);

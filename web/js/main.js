@@ -2,66 +2,97 @@
  * Wiring: canvas events -> drawing -> raster -> model -> ui. Loaded by index.html as an ES module.
  *
  * Predictions run while a stroke is drawn and when it ends, at most once per animation frame; the newest
- * input wins (see requestPrediction). Each result fires a `sketch:prediction` event on window, which the browser
- * tests and benchmarks listen to; `window.sketch` exposes the same objects to them.
+ * input wins (see the scheduler). Each result fires a `sketch:prediction` event on window, which the
+ * browser tests and benchmarks listen to; `window.sketch` exposes the same objects to them. With
+ * `?measure` in the address, the event waits for the next frame to also report when the guess was on
+ * screen (the benchmarks); otherwise no prediction pays for that frame.
  */
 
-import { DrawingCanvas } from './canvas.js';
+import { DRAWING_SIDE, DrawingCanvas } from './canvas.js';
 import { Corrections } from './corrections.js';
 import { Drawing } from './drawing.js';
 import { createPredictor } from './model.js';
-import { rasterize } from './raster.js';
+import {
+  MAX_POINTS, MAX_STROKES, rasterize, tooManyPointsMessage, tooManyStrokesMessage,
+} from './raster.js';
 import { download, parseNdjson, toNdjsonLine, toPngBlob } from './share.js';
 import * as ui from './ui.js';
 
 const params = new URLSearchParams(window.location.search);
+const measure = params.has('measure');
 const drawing = new Drawing();
 const canvas = new DrawingCanvas(document.getElementById('canvas'));
 const state = {
-  predictor: null, backend: '', labels: [], threshold: 0.5, topLabel: '', replaying: false,
+  predictor: null, backend: '', labels: [], threshold: 0.5, topLabel: '', replay: null,
 };
 const corrections = new Corrections();
 
-// Prediction scheduling: at most one prediction per animation frame, newest input wins. The first input
-// of a frame is predicted at once (waiting for the next frame would add up to 16 ms for nothing); more
-// input in the same frame waits for the next one; input during a running prediction is taken up when it
-// ends. Nothing queues: each prediction reads the strokes as they are when it starts.
-let frameRequested = false;
-let predictedThisFrame = false;
-let busy = false;
-let dirty = false;
-let oldestUnservedInput = null;
+// A replay draws the whole loaded drawing in this long, however many points it has.
+const REPLAY_MILLISECONDS = 2000;
+// A loaded drawing is in the dataset's 0..255 units; it is shown with this margin (in drawing units) on
+// each side of the canvas, as a person leaves one.
+const REPLAY_MARGIN = 12;
+// The same bound as the server's request body: an ndjson line within the limits is far smaller.
+const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
-function requestPrediction(inputTime = performance.now()) {
-  dirty = true;
-  if (oldestUnservedInput === null) oldestUnservedInput = inputTime;
-  if (busy) return; // The running prediction requests again when it ends.
-  if (!predictedThisFrame) {
-    startPrediction();
-  } else if (!frameRequested) {
-    frameRequested = true;
+/** What the model should see now: the replay's frame, or the drawing plus the stroke being drawn. */
+function currentStrokes() {
+  return state.replay ? state.replay.strokes : drawing.withStroke(canvas.stroke);
+}
+
+/**
+ * Prediction scheduling: at most one prediction per animation frame, newest input wins. The first input
+ * of a frame is predicted at once (waiting for the next frame would add up to 16 ms for nothing); more
+ * input in the same frame waits for the next one; input during a running prediction is taken up when it
+ * ends. Nothing queues: each prediction reads the strokes as they are when it starts.
+ */
+const scheduler = {
+  frameRequested: false,
+  predictedThisFrame: false,
+  busy: false,
+  dirty: false,
+  oldestUnservedInput: null,
+
+  request(inputTime = performance.now()) {
+    this.dirty = true;
+    this.oldestUnservedInput ??= inputTime;
+    if (this.busy) return; // The running prediction requests again when it ends.
+    if (!this.predictedThisFrame) {
+      this.start();
+    } else if (!this.frameRequested) {
+      this.frameRequested = true;
+      requestAnimationFrame(() => {
+        this.frameRequested = false;
+        this.start();
+      });
+    }
+  },
+
+  /** Forget pending input (the drawing became empty). */
+  reset() {
+    this.dirty = false;
+    this.oldestUnservedInput = null;
+  },
+
+  start() {
+    if (this.busy || !this.dirty || !state.predictor) return;
+    this.predictedThisFrame = true;
     requestAnimationFrame(() => {
-      frameRequested = false;
-      startPrediction();
+      this.predictedThisFrame = false;
     });
-  }
-}
+    this.dirty = false;
+    this.busy = true;
+    const inputTime = this.oldestUnservedInput;
+    this.oldestUnservedInput = null;
+    runPrediction(inputTime).finally(() => {
+      this.busy = false;
+      if (this.dirty) this.request();
+    });
+  },
+};
 
-function startPrediction() {
-  if (busy || !dirty || !state.predictor) return;
-  predictedThisFrame = true;
-  requestAnimationFrame(() => {
-    predictedThisFrame = false;
-  });
-  runPrediction();
-}
-
-async function runPrediction() {
-  dirty = false;
-  busy = true;
-  const inputTime = oldestUnservedInput;
-  oldestUnservedInput = null;
-  const strokes = drawing.withStroke(canvas.stroke);
+async function runPrediction(inputTime) {
+  const strokes = currentStrokes();
   try {
     if (strokes.length === 0) {
       ui.clearPredictions();
@@ -73,7 +104,7 @@ async function runPrediction() {
     const probabilities = await state.predictor.predict({ bitmap, strokes });
     const milliseconds = performance.now() - started;
     // Cleared (or undone to nothing) while this prediction ran: its result is stale, show nothing.
-    if (drawing.isEmpty && canvas.stroke === null) return;
+    if (currentStrokes().length === 0) return;
     state.topLabel = ui.showPredictions(state.labels, probabilities, state.threshold);
     ui.showInfo({ backend: state.backend, milliseconds, where: state.predictor.where });
     const detail = {
@@ -85,47 +116,65 @@ async function runPrediction() {
       // From the pointer event to the guess written into the page, which is painted in the coming frame.
       inputToScreenMilliseconds: performance.now() - inputTime,
     };
+    const announce = () => window.dispatchEvent(new CustomEvent('sketch:prediction', { detail }));
+    if (!measure) {
+      announce();
+      return;
+    }
     requestAnimationFrame(() => {
       // The next frame's start: an upper bound on when the guess was on screen.
       detail.inputToNextFrameMilliseconds = performance.now() - inputTime;
-      window.dispatchEvent(new CustomEvent('sketch:prediction', { detail }));
+      announce();
     });
   } catch (error) {
     ui.showStatus(`Could not guess: ${error.message}`, { unsure: true });
-  } finally {
-    busy = false;
-    if (dirty) requestPrediction();
   }
+}
+
+function pointCount(strokes) {
+  return strokes.reduce((total, [xs]) => total + xs.length, 0);
 }
 
 function drawingChanged(inputTime = performance.now()) {
   canvas.show(drawing.strokes);
+  // The rasterizer's limits hold for drawn strokes too: the canvas stops a stroke at the last point that fits.
+  canvas.pointBudget = MAX_POINTS - pointCount(drawing.strokes);
+  canvas.strokeBudget = MAX_STROKES - drawing.strokes.length;
   ui.setHistoryButtons(drawing);
   ui.showCorrections(corrections.count, !drawing.isEmpty);
   ui.showHint(drawing.isEmpty && canvas.stroke === null);
   if (drawing.isEmpty) {
-    dirty = false;
-    oldestUnservedInput = null;
+    scheduler.reset();
     ui.clearPredictions();
   } else {
-    requestPrediction(inputTime);
+    scheduler.request(inputTime);
   }
 }
 
 canvas.addEventListener('strokestart', (event) => {
+  // A new stroke during a replay skips to its end: the stroke is drawn on the whole loaded drawing.
+  if (state.replay) stopReplay({ finish: true });
   ui.showHint(false);
-  requestPrediction(event.detail.time);
+  scheduler.request(event.detail.time);
 });
-canvas.addEventListener('strokemove', (event) => requestPrediction(event.detail.time));
+canvas.addEventListener('strokemove', (event) => scheduler.request(event.detail.time));
 canvas.addEventListener('strokeend', (event) => {
   drawing.add(event.detail.stroke);
   drawingChanged(event.detail.time);
 });
+canvas.addEventListener('limit', (event) => {
+  const reason = event.detail.strokes ? tooManyStrokesMessage(MAX_STROKES + 1) : tooManyPointsMessage();
+  ui.showMessage(`This drawing is at its limit: ${reason}. Undo or clear to draw more.`, { error: true });
+});
 
 const actions = {
-  undo: () => !state.replaying && drawing.undo() && drawingChanged(),
-  redo: () => !state.replaying && drawing.redo() && drawingChanged(),
-  clear: () => !state.replaying && drawing.clear() && drawingChanged(),
+  // During a replay, Undo stops it and leaves the drawing as it was before; Clear (and Escape) stop it and clear.
+  undo: () => (state.replay ? stopReplay() : drawing.undo() && drawingChanged()),
+  redo: () => !state.replay && drawing.redo() && drawingChanged(),
+  clear: () => {
+    if (state.replay) stopReplay();
+    if (drawing.clear()) drawingChanged();
+  },
 };
 
 // Sharing: the drawing as a PNG or as one line of the dataset's ndjson format.
@@ -139,33 +188,68 @@ document.getElementById('download-ndjson').addEventListener('click', () => {
   download(new Blob([`${line}\n`], { type: 'application/x-ndjson' }), 'sketch.ndjson');
 });
 
-/** Draw a loaded drawing stroke by stroke, point by point, with live guesses, as if it were drawn now. */
-async function replay(loaded) {
-  state.replaying = true;
-  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-  // Drawing units span the canvas; leave a margin as a person would.
-  const place = (value) => Math.round((12 + value * (231 / 255)) * 100) / 100;
-  try {
-    drawing.clear();
-    drawingChanged();
-    for (const [xs, ys] of loaded) {
-      canvas.stroke = [[place(xs[0])], [place(ys[0])]];
-      for (let i = 1; i < xs.length; i++) {
-        canvas.stroke[0].push(place(xs[i]));
-        canvas.stroke[1].push(place(ys[i]));
-        canvas.redraw();
-        requestPrediction();
-        if (i % 2 === 0) await frame();
-      }
-      const stroke = canvas.stroke;
-      canvas.stroke = null;
-      drawing.add(stroke);
-      drawingChanged();
-      await frame();
-    }
-  } finally {
-    state.replaying = false;
+/** The first `count` points of a drawing, stroke by stroke. */
+function firstPoints(strokes, count) {
+  const result = [];
+  let left = count;
+  for (const [xs, ys] of strokes) {
+    if (left <= 0) break;
+    result.push(left >= xs.length ? [xs, ys] : [xs.slice(0, left), ys.slice(0, left)]);
+    left -= xs.length;
   }
+  return result;
+}
+
+/**
+ * Draw a loaded drawing point by point, with live guesses, as if it were drawn now, in REPLAY_MILLISECONDS
+ * whatever its size: each frame shows the share of points that the elapsed time calls for. The drawing
+ * itself changes once, at the end (one undoable step); until then Undo, Clear, Escape or a new stroke stop
+ * the replay (see actions and strokestart). Resolves true when it ran to its end.
+ */
+function replay(loaded) {
+  const scale = (DRAWING_SIDE - 2 * REPLAY_MARGIN) / 255;
+  const place = (value) => Math.round((REPLAY_MARGIN + value * scale) * 100) / 100;
+  const strokes = loaded.map(([xs, ys]) => [xs.map(place), ys.map(place)]);
+  const total = pointCount(strokes);
+  return new Promise((resolve) => {
+    const started = performance.now();
+    let frames = 0;
+    const current = {
+      strokes: [], loaded: strokes, frames: 0, resolve,
+    };
+    state.replay = current;
+    ui.showHint(false);
+    const step = () => {
+      if (state.replay !== current) return; // Stopped: stopReplay resolved it.
+      frames += 1;
+      current.frames = frames;
+      const shown = Math.min(total, Math.max(1, Math.ceil((total * (performance.now() - started)) / REPLAY_MILLISECONDS)));
+      current.strokes = firstPoints(strokes, shown);
+      canvas.show(current.strokes);
+      scheduler.request();
+      if (shown < total) {
+        requestAnimationFrame(step);
+      } else {
+        stopReplay({ finish: true });
+      }
+    };
+    requestAnimationFrame(step);
+  });
+}
+
+/** End the running replay: with finish, the loaded drawing becomes the drawing; else nothing changes. */
+function stopReplay({ finish = false } = {}) {
+  const current = state.replay;
+  if (!current) return;
+  state.replay = null;
+  if (finish) {
+    drawing.replace(current.loaded);
+  } else {
+    ui.showMessage('Replay stopped. Your drawing is as it was before it.');
+  }
+  drawingChanged();
+  window.dispatchEvent(new CustomEvent('sketch:replayed', { detail: { finished: finish, frames: current.frames } }));
+  current.resolve(finish);
 }
 
 async function loadDrawing(text, source) {
@@ -176,27 +260,39 @@ async function loadDrawing(text, source) {
     ui.showMessage(`Could not load ${source}: ${error.message}. Your drawing is unchanged.`, { error: true });
     return;
   }
+  if (state.replay) stopReplay();
   ui.showMessage(`Replaying ${loaded.word ? `a drawing of ${loaded.word}` : 'the drawing'} from ${source}.`);
   await replay(loaded.drawing);
-  window.dispatchEvent(new CustomEvent('sketch:replayed'));
 }
 document.getElementById('load-file').addEventListener('change', async (event) => {
   const [file] = event.target.files;
-  if (file) await loadDrawing(await file.text(), file.name);
   event.target.value = '';
+  if (!file) return;
+  // Read at most what a drawing within the limits can take, so a huge file cannot stall the page.
+  if (file.size > MAX_FILE_BYTES) {
+    ui.showMessage(`Could not load ${file.name}: it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB. `
+      + 'Your drawing is unchanged.', { error: true });
+    return;
+  }
+  await loadDrawing(await file.text(), file.name);
 });
 document.getElementById('replay').addEventListener('click', () => {
   loadDrawing(document.getElementById('load-text').value, 'the pasted text');
 });
 
 // Teaching: a wrong guess can be corrected; corrections stay in this browser until downloaded.
+// Nothing is preselected: Save stays disabled until the person picks what the drawing is.
 document.getElementById('teach').addEventListener('submit', (event) => {
   event.preventDefault();
-  if (drawing.isEmpty) return;
   const label = document.getElementById('correct-label').value;
+  if (drawing.isEmpty || !label) return;
   corrections.add(drawing.strokes, label);
+  ui.resetCorrectionChoice();
   ui.showCorrections(corrections.count, true);
   ui.showMessage(`Saved as ${label}. Thank you: download your corrections to train on them.`);
+});
+document.getElementById('correct-label').addEventListener('change', () => {
+  ui.showCorrections(corrections.count, !drawing.isEmpty);
 });
 document.getElementById('download-corrections').addEventListener('click', () => {
   download(new Blob([corrections.toNdjson()], { type: 'application/x-ndjson' }), 'corrections.ndjson');
@@ -259,8 +355,8 @@ async function start() {
   document.body.dataset.backend = state.predictor.backend;
   document.body.dataset.ready = 'true';
   window.sketch.readyAt = performance.now(); // Navigation start is 0: this is the cold start.
-  if (drawing.isEmpty && canvas.stroke === null) ui.clearPredictions();
-  else requestPrediction();
+  if (currentStrokes().length === 0) ui.clearPredictions();
+  else scheduler.request();
 }
 
 window.sketch = {
@@ -270,5 +366,16 @@ window.sketch = {
   corrections,
   /** Probabilities for a whole drawing, bypassing the canvas (parity tests and benchmarks). */
   predictStrokes: (strokes) => state.predictor.predict({ bitmap: rasterize(strokes), strokes }),
+  /** The running replay's frame count so far, or null (tests check that replays are bounded). */
+  replayFrames: () => state.replay?.frames ?? null,
+  /** Resolves once no prediction is pending or running and no replay runs: the guesses on screen are final. */
+  idle: () => new Promise((resolve) => {
+    const check = () => {
+      const pending = scheduler.busy || scheduler.dirty || scheduler.frameRequested || state.replay;
+      if (pending) requestAnimationFrame(check);
+      else resolve(true);
+    };
+    check();
+  }),
   ready: start(),
 };

@@ -7,6 +7,8 @@
  * the first stroke is not slow. Both predictors answer the same thing: probabilities in label order.
  */
 
+import { IMAGE_SIZE } from './raster.js';
+
 const VENDOR = 'vendor/';
 const BACKENDS = ['wasm', 'webgl', 'cpu'];
 
@@ -50,7 +52,7 @@ export class LocalPredictor {
     const name = await selectBackend(tf, backend);
     const model = await tf.loadLayersModel(modelUrl);
     const predictor = new LocalPredictor(tf, model, name);
-    await predictor.predict({ bitmap: new Uint8ClampedArray(784) }); // Warm-up: compile kernels now.
+    await predictor.predict({ bitmap: new Uint8ClampedArray(IMAGE_SIZE * IMAGE_SIZE) }); // Warm-up: compile kernels now.
     return predictor;
   }
 
@@ -71,11 +73,11 @@ export class LocalPredictor {
     return features.length ? `wasm (${features.join(', ')})` : 'wasm';
   }
 
-  /** Probabilities (label order) for a 784-value 0..255 bitmap, ink = 255. */
+  /** Probabilities (label order) for a 28x28 (IMAGE_SIZE squared) 0..255 bitmap, ink = 255. */
   async predict({ bitmap }) {
     const { tf } = this;
     const output = tf.tidy(() => {
-      const input = tf.tensor(Float32Array.from(bitmap, (value) => value / 255), [1, 28, 28, 1]);
+      const input = tf.tensor(Float32Array.from(bitmap, (value) => value / 255), [1, IMAGE_SIZE, IMAGE_SIZE, 1]);
       return this.model.predict(input);
     });
     try {

@@ -5,6 +5,7 @@
  */
 
 import { setInk, traceStroke } from './ink.js';
+import { IMAGE_SIZE } from './raster.js';
 
 const TOP = 5;
 
@@ -59,9 +60,6 @@ export function showPredictions(labels, probabilities, threshold) {
   });
   const list = byId('guesses');
   if (list.childElementCount === 0) list.append(...bars.map((bar) => bar.item));
-  // If the top guess is wrong, the runner-up is the likeliest right answer: offer it for the correction.
-  const select = byId('correct-label');
-  if (document.activeElement !== select) select.value = items[1][0];
   const [best, bestProbability] = items[0];
   if (bestProbability >= threshold) {
     showStatus(`It's ${withArticle(best)}! (${percent(bestProbability)})`);
@@ -86,9 +84,9 @@ let previewPixels = null;
 /** The model's input, ink dark on white like the canvas (one reused buffer: it runs every prediction). */
 export function showPreview(bitmap) {
   const context = byId('preview').getContext('2d');
-  previewPixels ??= context.createImageData(28, 28);
+  previewPixels ??= context.createImageData(IMAGE_SIZE, IMAGE_SIZE);
   const { data } = previewPixels;
-  for (let i = 0; i < 784; i++) {
+  for (let i = 0; i < IMAGE_SIZE * IMAGE_SIZE; i++) {
     const shade = 255 - (bitmap ? bitmap[i] : 0);
     data[i * 4] = data[i * 4 + 1] = data[i * 4 + 2] = shade;
     data[i * 4 + 3] = 255;
@@ -121,8 +119,14 @@ export function showClasses(labels, samples = {}) {
     item.append(name);
     return item;
   }));
+  // A placeholder first: preselecting a class (even the runner-up) would let one careless click save a
+  // wrong label, which later fine-tunes the model.
   const select = byId('correct-label');
-  select.replaceChildren(...labels.map((label) => new Option(label, label)));
+  select.replaceChildren(new Option('choose…', ''), ...labels.map((label) => new Option(label, label)));
+}
+
+export function resetCorrectionChoice() {
+  byId('correct-label').value = '';
 }
 
 function drawSample(canvas, strokes) {
@@ -140,8 +144,10 @@ export function showMessage(text, { error = false } = {}) {
 }
 
 export function showCorrections(count, hasDrawing) {
-  byId('save-correction').disabled = !hasDrawing;
-  byId('correct-label').disabled = !hasDrawing;
+  const select = byId('correct-label');
+  if (!hasDrawing) select.value = '';
+  select.disabled = !hasDrawing;
+  byId('save-correction').disabled = !hasDrawing || select.value === '';
   byId('download-corrections').disabled = count === 0;
   byId('forget-corrections').disabled = count === 0;
   byId('teach-status').textContent = count === 0
