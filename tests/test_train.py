@@ -1,8 +1,12 @@
-"""Tests for training.train: a 1-epoch smoke run on tiny data, and one-line errors on bad input."""
+"""Tests for training.train: a 1-epoch smoke run on tiny data, one-line errors on bad input, output
+folders that are never deleted unless they hold only an earlier run, and fine-tuning from a run."""
 
 import json
+import shutil
 import subprocess
 import sys
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -115,6 +119,17 @@ def test_distributed_training_on_one_cpu_host(tiny_data_dir, tmp_path, capsys):
     assert config["augment"] is True
 
 
+def kernels(run):
+    """The trained kernels of a run's model (batch normalization's moving statistics move without training)."""
+    import h5py
+
+    with h5py.File(run / "model.h5", "r") as weights:
+        found = []
+        weights["model_weights"].visititems(lambda name, item: found.append((name, item[()]))
+                                            if name.endswith("kernel:0") else None)
+    return dict(found)
+
+
 def test_fine_tuning_on_corrections(smoke_run, tiny_data_dir, tmp_path, capsys):
     """The loop from the page back to training: start from a run, add labelled drawings, train on."""
     from training import train
@@ -123,11 +138,79 @@ def test_fine_tuning_on_corrections(smoke_run, tiny_data_dir, tmp_path, capsys):
     corrections.write_text("".join(json.dumps({"word": word, "drawing": [[[0, 40, 90], [10, 60, 0]]]}) + "\n"
                                    for word in ("eye", "nose")))
     out = tmp_path / "tuned"
+    # A learning rate too small to move a weight: what the run ends with is what it started from.
     status = train.main(["--data-dir", str(tiny_data_dir), "--init-from", str(smoke_run), "--extra-strokes",
-                         str(corrections), "--epochs", "1", "--batch-size", "32", "--out", str(out),
-                         "--verbose", "0"])
+                         str(corrections), "--epochs", "1", "--batch-size", "32", "--learning-rate", "1e-12",
+                         "--out", str(out), "--verbose", "0"])
     assert status == 0, capsys.readouterr().err
     assert json.loads((out / "config.json").read_text())["init_from"] == str(smoke_run.resolve())
+    started, tuned = kernels(smoke_run), kernels(out)
+    assert started.keys() == tuned.keys() and len(started) >= 4
+    assert all(np.abs(started[name] - tuned[name]).max() < 1e-6 for name in started)
     status = train.main(["--data-dir", str(tiny_data_dir), "--classes", "eye", "hand", "--init-from",
                          str(smoke_run), "--out", str(tmp_path / "bad"), "--verbose", "0"])
     assert status == 2 and "same classes" in capsys.readouterr().err
+
+
+@pytest.fixture()
+def earlier_run(smoke_run, tmp_path):
+    """A copy of a finished run, as a person's runs/ folder would hold it."""
+    return Path(shutil.copytree(smoke_run, tmp_path / "runs" / "earlier"))
+
+
+def test_out_with_other_files_is_refused_and_left_alone(tiny_data_dir, tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "model.h5").write_text("also mine")
+    status, stderr = main_in_process(capsys, "--data-dir", str(tiny_data_dir), "--out", str(out), "--overwrite")
+    assert status == 2
+    assert stderr == (f"error: output folder {out} holds files that training.train did not write (notes.txt); "
+                      "choose an empty or new folder\n")
+    assert sorted(path.name for path in out.iterdir()) == ["model.h5", "notes.txt"]
+
+
+def test_out_dot_is_refused(tiny_data_dir, capsys):
+    status, stderr = main_in_process(capsys, "--data-dir", str(tiny_data_dir), "--out", ".")
+    assert status == 2 and "did not write" in stderr and (ROOT / "README.md").is_file()
+
+
+def test_an_earlier_run_is_replaced_only_with_overwrite(earlier_run, tiny_data_dir, capsys):
+    before = (earlier_run / "metrics.json").read_text()
+    status, stderr = main_in_process(capsys, "--data-dir", str(tiny_data_dir), "--out", str(earlier_run))
+    assert status == 2 and stderr == (f"error: output folder {earlier_run} holds an earlier output of "
+                                      "training.train; add --overwrite to replace it\n")
+    assert (earlier_run / "metrics.json").read_text() == before
+    status, _ = main_in_process(capsys, "--data-dir", str(tiny_data_dir), "--out", str(earlier_run), "--overwrite",
+                                "--epochs", "1", "--batch-size", "32", "--verbose", "0", "--seed", "7")
+    assert status == 0
+    assert json.loads((earlier_run / "config.json").read_text())["seed"] == 7
+    assert sorted(path.name for path in earlier_run.parent.iterdir()) == ["earlier"]  # nothing left beside it
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda run: (run / "model.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100)), "model.h5: not a readable Keras .h5 file"),
+    (lambda run: (run / "model.h5").write_bytes((run / "model.h5").read_bytes()[:5000]), "model.h5: not a readable Keras .h5 file"),
+    (lambda run: (run / "model.h5").write_text("hello"), "model.h5: not a readable Keras .h5 file"),
+    (lambda run: (run / "config.json").write_text('{"classes": ['), "config.json: not a readable JSON file"),
+    (lambda run: (run / "config.json").write_text("[]"), "config.json: not a JSON object"),
+])
+def test_a_broken_init_from_run_is_named(earlier_run, tiny_data_dir, tmp_path, capsys, damage, message):
+    damage(earlier_run)
+    status, stderr = main_in_process(capsys, "--data-dir", str(tiny_data_dir), "--init-from", str(earlier_run),
+                                     "--out", str(tmp_path / "tuned"))
+    assert status == 2 and len(stderr.splitlines()) == 1
+    assert stderr.startswith(f"error: {earlier_run / message.split(':')[0]}: {message.split(': ', 1)[1]}")
+
+
+def test_empty_extra_strokes_file_is_named(tiny_data_dir, tmp_path, capsys):
+    empty = tmp_path / "corrections.ndjson"
+    empty.write_text("\n")
+    status, stderr = main_in_process(capsys, "--data-dir", str(tiny_data_dir), "--extra-strokes", str(empty),
+                                     "--out", str(tmp_path / "run"))
+    assert status == 2 and stderr == f"error: --extra-strokes {empty}: no drawings in the file(s)\n"
+
+
+def test_missing_data_folder_is_said_so(tmp_path, capsys):
+    status, stderr = main_in_process(capsys, "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run"))
+    assert status == 2 and stderr == f"error: data folder {tmp_path / 'nowhere'} does not exist\n"
