@@ -1,5 +1,5 @@
 # Two commands on a fresh machine: `make run` (set up, serve the app) and `make test` (set up, run every test).
-# Everything else: make setup | train | export | bench | constraints | clean.
+# Everything else: make setup | train | export | gallery | bench | constraints | clean.
 
 PYTHON ?= python3
 HOST ?= 127.0.0.1
@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := chromium libcairo2
 
-.PHONY: setup run test test-python test-js train export bench constraints clean system-packages
+.PHONY: setup run test test-python test-js train export gallery bench constraints clean system-packages
 
 setup: $(VENV)/.installed node_modules/.installed system-packages
 
@@ -47,14 +47,18 @@ test-js:
 	node --test tests/js/*.test.js
 
 # Trains the shipped model and the original architecture on the shared data (about 20 minutes on 2 cores),
-# then exports the shipped one.
+# then exports the shipped one and rebuilds the page's gallery for its classes. Adding a class: its bitmaps
+# (and stroke drawings, for the gallery and real-stroke accuracy) in the data folder, then `make train`.
 train: setup
 	$(PY) -m training.train --model sketchnet --out runs/sketchnet --overwrite
 	$(PY) -m training.train --model original --out runs/original --overwrite
-	$(MAKE) export
+	$(MAKE) export gallery
 
 export: setup
 	$(PY) export.py runs/sketchnet --out web/model --quantize $(QUANTIZE) --overwrite
+
+gallery: setup
+	$(PY) -m training.gallery
 
 bench: setup
 	$(PY) -m bench.run_all

@@ -55,7 +55,7 @@ def fold_batch_normalization(model):
     """An equivalent inference model in which each convolution -> BatchNormalization (-> ReLU) is one layer.
 
     At inference a batch normalization is a per-channel affine map, so it folds into the convolution before
-    it (for a separable convolution, into its pointwise kernel): kernel * gamma / sqrt(variance + epsilon)
+    it: kernel * gamma / sqrt(variance + epsilon)
     and (bias - mean) * that + beta (Ioffe and Szegedy 2015,
     https://arxiv.org/abs/1502.03167). A plain ReLU after it becomes the convolution's activation. In TF.js
     every layer is a separate kernel call, so this cuts the work per prediction; the result is checked
@@ -77,12 +77,9 @@ def fold_batch_normalization(model):
     while index < len(chain):
         layer = chain[index]
         following = chain[index + 1] if index + 1 < len(chain) else None
-        convolution = isinstance(layer, (layers.Conv2D, layers.SeparableConv2D))
-        if convolution and isinstance(following, layers.BatchNormalization):
-            # The output channels' weights are the last axis of the (pointwise) kernel in both kinds.
-            kernels = layer.get_weights()[:2 if isinstance(layer, layers.SeparableConv2D) else 1]
-            last = kernels[-1].astype(np.float64)
-            channels = last.shape[-1]
+        if isinstance(layer, layers.Conv2D) and isinstance(following, layers.BatchNormalization):
+            kernel = layer.get_weights()[0].astype(np.float64)  # output channels on the last axis
+            channels = kernel.shape[-1]
             bias = layer.bias.numpy().astype(np.float64) if layer.use_bias else np.zeros(channels)
             gamma = following.gamma.numpy() if following.scale else np.ones(channels)
             beta = following.beta.numpy() if following.center else np.zeros(channels)
@@ -96,8 +93,7 @@ def fold_batch_normalization(model):
                 config["activation"] = "relu"
                 index += 1
             rebuilt.append(layer.__class__.from_config(config))
-            weights.append([*kernels[:-1], (last * scale).astype(np.float32),
-                            ((bias - mean) * scale + beta).astype(np.float32)])
+            weights.append([(kernel * scale).astype(np.float32), ((bias - mean) * scale + beta).astype(np.float32)])
         else:
             rebuilt.append(layer.__class__.from_config(layer.get_config()))
             weights.append(layer.get_weights())

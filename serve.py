@@ -40,6 +40,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from training import raster
 from training.cli import ArgumentParser, native_stderr_captured
 from training.picture import image_to_bitmap
+from training.raster import IMAGE_SIZE
 from training.webmodel import WebModelError, load_web_model, read_model_files
 
 ROOT = Path(__file__).resolve().parent
@@ -181,11 +182,11 @@ class Predictor:
         self.labels = self.metadata["labels"]
         self.model_hash = self.metadata["model_hash"]
         self._forward = tf.function(lambda images: self.model(images, training=False),
-                                    input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
-        self.predict([0] * 784)  # Trace once now, not on the first request.
+                                    input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)])
+        self.predict([0] * IMAGE_SIZE * IMAGE_SIZE)  # Trace once now, not on the first request.
 
     def predict(self, bitmap):
-        images = (np.asarray(bitmap, dtype=np.float32) / 255.0).reshape(1, 28, 28, 1)
+        images = (np.asarray(bitmap, dtype=np.float32) / 255.0).reshape(1, IMAGE_SIZE, IMAGE_SIZE, 1)
         probabilities = self._forward(images).numpy()[0]
         order = np.argsort(-probabilities, kind="stable")
         return [{"label": self.labels[i], "probability": float(probabilities[i])} for i in order]
@@ -321,7 +322,7 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--model", default=DEFAULT_CONFIG["MODEL_DIR"], help="web model folder")
-    parser.add_argument("--threads", type=int, default=8,
+    parser.add_argument("--threads", type=int, default=32,
                         help="waitress worker threads (at least 4: predictions may hold all but two)")
     parser.add_argument("--debug", action="store_true", help="Flask's debug server instead of waitress")
     args = parser.parse_args(argv)

@@ -69,8 +69,8 @@ def main():
     data = quickdraw.load_data(SHARED / "data" / "quickdraw", labels, seed=config["seed"], use_twins=True)
     test_images, test_labels = data.arrays("test")
     stroke_images, stroke_labels, _ = train.load_stroke_set(SHARED / "data" / "quickdraw" / "strokes", labels)
-    # The denoised classes are the ones without a twins/ file (SOURCES.md).
-    denoised_ids = [class_id for class_id, twin in enumerate(data.twins) if twin is None]
+    denoised = quickdraw.denoised_classes(SHARED / "data" / "quickdraw", labels)
+    denoised_ids = [labels.index(name) for name in denoised]
     stroke_noisy = np.isin(stroke_labels, denoised_ids)
     test_classes, test_rows = data.splits["test"]
     has_twin = ~np.isin(test_classes, denoised_ids)

@@ -12,17 +12,18 @@ bench/results/architectures.json; the accuracy of the designs that were trained 
 """
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 
-from bench.common import CHROMIUM, CHROMIUM_ARGS, SHARED, LiveServer, machine, percentiles, shared_drawings, \
-    write_result
+from bench.common import (CHROMIUM, CHROMIUM_ARGS, MODEL_TIMING_JS, ROOT, SHARED, LiveServer, machine, percentiles,
+                          shared_drawings, write_result)
 
 DOODLENET = SHARED / "anchors" / "doodlenet"
 
 # Layer plans: an integer is a 3x3 "same" convolution with that many filters (+ ReLU), "valid:N" an unpadded
 # one, "pool" a 2x2 max pooling, "crop" drops the outermost pixel ring, "dense:N" a hidden dense layer.
-# Every plan ends with flatten and a 34-way softmax.
+# Every plan ends with flatten and a softmax over the shipped model's classes.
 CANDIDATES = {
     "32-48-48-128 (shipped before)": [32, "pool", 48, 48, "pool", 128, "pool"],
     "32-48-48-128 on the cropped 26x26": ["crop", "valid:32", "pool", 48, 48, "pool", 128, "pool"],
@@ -30,36 +31,26 @@ CANDIDATES = {
 }
 
 TIME_MODELS = """async ([bitmaps, urls, rounds]) => {
-    const tf = window.sketch.state.predictor.tf;
-    const input = (bitmap) => tf.tensor(Float32Array.from(bitmap, (v) => v / 255), [1, 28, 28, 1]);
+    const tf = window.sketch.state.predictor.tf;""" + MODEL_TIMING_JS + """
     const models = {};
     for (const [name, url] of Object.entries(urls)) models[name] = await tf.loadLayersModel(url);
     const timings = {};
     for (const [name, model] of Object.entries(models)) {
         timings[name] = [];
-        for (const bitmap of bitmaps.slice(0, 10)) {  // warm-up: kernels compiled, buffers allocated
-            const output = tf.tidy(() => model.predict(input(bitmap)));
-            await output.data();
-            output.dispose();
-        }
+        // Warm-up: kernels compiled, buffers allocated.
+        for (const bitmap of bitmaps.slice(0, 10)) await timedPredict(model, bitmap);
     }
     // Models take turns, so that a change in the machine's load touches all of them alike.
     for (let round = 0; round < rounds; round++) {
         for (const [name, model] of Object.entries(models)) {
-            for (const bitmap of bitmaps) {
-                const started = performance.now();
-                const output = tf.tidy(() => model.predict(input(bitmap)));
-                await output.data();
-                output.dispose();
-                timings[name].push(performance.now() - started);
-            }
+            for (const bitmap of bitmaps) timings[name].push(await timedPredict(model, bitmap));
         }
     }
     return timings;
 }"""
 
 
-def build(plan, num_classes=34):
+def build(plan, num_classes):
     import tf_keras as keras
     from tf_keras import layers
 
@@ -97,12 +88,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     bitmaps = [raster.rasterize(drawing) for _, drawing in shared_drawings(per_class=3)][:100]
+    num_classes = len(json.loads((ROOT / "web" / "model" / "metadata.json").read_text())["labels"])
     results = {"machine": machine(), "predictions_per_model": len(bitmaps) * args.rounds, "models": {}}
     with tempfile.TemporaryDirectory() as folder:
         folders = {"doodlenet": DOODLENET}
         candidates = {"sketchnet 32-40-40-128 (shipped)": (None, export.fold_batch_normalization(
-            build_model("sketchnet", 34)))}
-        candidates |= {name: (plan, build(plan)) for name, plan in CANDIDATES.items()}
+            build_model("sketchnet", num_classes)))}
+        candidates |= {name: (plan, build(plan, num_classes)) for name, plan in CANDIDATES.items()}
         for index, (name, (plan, model)) in enumerate(candidates.items()):
             folders[name] = Path(folder) / f"candidate{index}"
             tensorflowjs.converters.save_keras_model(model, str(folders[name]))

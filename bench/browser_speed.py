@@ -12,22 +12,16 @@ Prints JSON and writes bench/results/browser_speed.json.
 """
 
 import argparse
-import json
 
-from bench.common import (CHROMIUM, CHROMIUM_ARGS, SHARED, LiveServer, machine, percentiles, shared_drawings,
-                          write_result)
+from bench.common import (CHROMIUM, CHROMIUM_ARGS, MODEL_TIMING_JS, SHARED, LiveServer, machine, percentiles,
+                          shared_drawings, write_result)
 
 DOODLENET = SHARED / "anchors" / "doodlenet"
 TIME_PREDICTIONS = """async ([bitmaps, doodleUrl]) => {
     const predictor = window.sketch.state.predictor;
     const tf = predictor.tf;
-    const doodlenet = await tf.loadLayersModel(doodleUrl);
-    const input = (bitmap) => tf.tensor(Float32Array.from(bitmap, (v) => v / 255), [1, 28, 28, 1]);
-    const predictDoodlenet = async (bitmap) => {
-        const output = tf.tidy(() => doodlenet.predict(input(bitmap)));
-        await output.data();
-        output.dispose();
-    };
+    const doodlenet = await tf.loadLayersModel(doodleUrl);""" + MODEL_TIMING_JS + """
+    const predictDoodlenet = (bitmap) => timedPredict(doodlenet, bitmap);
     const timed = async (predict, bitmap) => {
         const started = performance.now();
         await predict(bitmap);

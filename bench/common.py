@@ -24,6 +24,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+# JavaScript for the browser benchmarks, placed at the top of a function that has `tf` in scope: a bitmap as
+# the model's input tensor, and one prediction of a layers model, timed until its data is read back.
+MODEL_TIMING_JS = """
+    const input = (bitmap) => tf.tensor(Float32Array.from(bitmap, (v) => v / 255), [1, 28, 28, 1]);
+    const timedPredict = async (model, bitmap) => {
+        const started = performance.now();
+        const output = tf.tidy(() => model.predict(input(bitmap)));
+        await output.data();
+        output.dispose();
+        return performance.now() - started;
+    };
+"""
+
+
 def percentiles(values, points=(50, 95, 99)):
     values = np.asarray(values, dtype=np.float64)
     return {f"p{point}": round(float(np.percentile(values, point)), 3) for point in points}
@@ -39,9 +53,17 @@ def write_result(name, result):
 
 
 def shared_drawings(per_class=None):
-    """(class, drawing) pairs from the shared real stroke files, at most per_class of each class."""
+    """(class, drawing) pairs from the shared real stroke files, at most per_class of each class.
+
+    A missing folder is an error, not an empty list: every test that loops over the drawings would pass
+    without checking anything.
+    """
+    folder = SHARED / "data" / "quickdraw" / "strokes"
+    paths = sorted(folder.glob("*.ndjson"))
+    if not paths:
+        raise FileNotFoundError(f"no real stroke drawings in {folder}: the shared data must lie beside the checkout")
     pairs = []
-    for path in sorted((SHARED / "data" / "quickdraw" / "strokes").glob("*.ndjson")):
+    for path in paths:
         lines = [line for line in path.read_text().splitlines() if line.strip()]
         for line in lines[:per_class]:
             record = json.loads(line)

@@ -1,9 +1,10 @@
-"""Render bench/results/*.json as the Markdown results table of the README.
+"""Render bench/results/*.json as Markdown: the README's results, or the rest for docs/experiments.md.
 
-    python -m bench.report
+    python -m bench.report [readme|experiments]    # readme by default
 """
 
 import json
+import sys
 
 from bench.common import RESULTS
 
@@ -17,10 +18,47 @@ def percent(value):
     return f"{100 * value:.1f} %" if value is not None else "n/a"
 
 
-def main():
-    accuracy, browser, python_speed, load_test, quantization, architectures = (
+def reliability_lines(hostile):
+    """The README's reliability table: the worst input within the limits, and /healthz under attack."""
+    limits = hostile["limits"]
+    lines = [f"Worst input within the limits ({limits['max_points']:,} points, {limits['max_strokes']} strokes, "
+             f"PNGs up to {limits['max_image_side']}x{limits['max_image_side']} and "
+             f"{limits['max_body_bytes'] // (1024 * 1024)} MB; `python -m bench.hostile`), median of 5 runs (PNGs: 3). "
+             "The shapes (`bench/shapes.py`): one stroke zig-zagging across (zigzag) or up and down (comb), a "
+             "spiral, a random scribble, and 200 strokes of random segments (confetti); the PNGs: 1-pixel lines "
+             "every 8 pixels, and noise.", "",
+             "| input | Python | JavaScript (Node) | one POST /predict |", "|---|---|---|---|"]
+    for name, python in hostile["python_rasterize"].items():
+        javascript = hostile["javascript_rasterize"][name]
+        lines.append(f"| {name} | {python['median_ms']:.0f} ms | {javascript['median_ms']:.0f} ms "
+                     f"| {hostile['predict_requests'][name]['ms']:.0f} ms |")
+    for name, picture in hostile["png_to_bitmap"].items():
+        lines.append(f"| PNG {name} ({picture['bytes']:,} bytes) | {picture['median_ms']:.0f} ms | (Python only) "
+                     f"| {hostile['predict_requests'][name]['ms']:.0f} ms |")
+    attack = hostile["server_under_attack"]
+    healthz = attack["healthz_ms"]
+    answered = ", ".join(f"{count} answered {status}" for status, count in sorted(attack["attack_statuses"].items()))
+    lines += ["", f"/healthz while {attack['clients']} clients post those drawings in a loop and "
+              f"{attack['idle_connections']} connections sit half-sent: p50 {healthz['p50']:.0f} ms, p95 "
+              f"{healthz['p95']:.0f} ms, slowest {healthz['p100']:.0f} ms, {attack['healthz_failures']} failures "
+              f"in {attack['healthz_polls']} polls; of the attack's requests {answered}.", ""]
+    return lines
+
+
+def main(argv=None):
+    section = (argv if argv is not None else sys.argv[1:] or ["readme"])[0]
+    if section not in ("readme", "experiments"):
+        print(f"error: unknown section {section!r} (readme or experiments)", file=sys.stderr)
+        return 2
+    accuracy, browser, python_speed, load_test, quantization, architectures, hostile = (
         load(name) for name in ("accuracy", "browser_speed", "python_speed", "load_test", "quantization",
-                                "architectures"))
+                                "architectures", "hostile"))
+    readme = section == "readme"
+    if not readme:
+        accuracy = browser = load_test = hostile = None
+        cue = load("accuracy")
+    else:
+        quantization = architectures = python_speed = cue = None
     lines = []
     if accuracy:
         lines += [f"Accuracy on {accuracy['classes']} classes: the test split ({accuracy['test_split_size']} "
@@ -38,6 +76,8 @@ def main():
                          f"| {percent(strokes['top1'])} | {percent(strokes.get('clean_classes_top1'))} "
                          f"| {percent(strokes.get('denoised_classes_top1'))} |")
         lines.append("")
+    if cue:
+        accuracy = cue
         lines += ["Leftover cue: the clean classes' test drawings read as stored and as their denoised twins "
                   "(same drawings, a few wrongly restored pixels each). DoodleNet never saw the leftovers, so its "
                   "change is what they cost as noise; a larger shift toward the denoised classes means a model "
@@ -59,8 +99,9 @@ def main():
                          f"| {report['top1_change_points']:+.2f} points | {percent(report['top1_agreement'])} |")
         lines.append("")
     if browser:
-        lines += ["Speed in headless Chromium on this 2-core machine (`python -m bench.browser_speed`; webgl is "
-                  "software-rendered here):", "",
+        cores = browser.get("machine", {}).get("cores", "?")
+        lines += [f"Speed in headless Chromium on a {cores}-core machine (`python -m bench.browser_speed`; webgl is "
+                  "software-rendered there):", "",
                   "| backend | cold start | ours: prediction p50 / p95 | DoodleNet: prediction p50 / p95 "
                   "| pointer event to guess p50 / p95 |", "|---|---|---|---|---|"]
         for name, result in browser["backends"].items():
@@ -89,8 +130,11 @@ def main():
         lines += [f"Load (`python -m bench.load_test`): {load_test['requests']} POST /predict at concurrency "
                   f"{load_test['concurrency']}: {load_test['requests_per_second']} requests/s, p50 {latency['p50']:.0f} ms, "
                   f"p99 {latency['p99']:.0f} ms, {load_test['errors']} errors.", ""]
+    if hostile:
+        lines += reliability_lines(hostile)
     print("\n".join(lines))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

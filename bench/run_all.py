@@ -2,9 +2,9 @@
 
     python -m bench.run_all
 
-Runs accuracy, quantization, Python speed, browser speed, candidate architectures' speed and the /predict
-load test one after another (each writes its bench/results/<name>.json), adds the shipped model's training time, writes bench/results/summary.json and
-prints the README table.
+Runs accuracy, quantization, Python speed, browser speed, candidate architectures' speed, the /predict
+load test and the worst cases at the limits one after another (each writes its bench/results/<name>.json),
+adds the shipped model's training time, writes bench/results/summary.json and prints the README tables.
 """
 
 import json
@@ -14,7 +14,7 @@ import sys
 from bench.common import RESULTS, ROOT, write_result
 
 BENCHMARKS = ["bench.accuracy", "bench.quantization", "bench.python_speed", "bench.browser_speed",
-              "bench.architectures", "bench.load_test"]
+              "bench.architectures", "bench.load_test", "bench.hostile"]
 
 
 def main():
@@ -25,7 +25,7 @@ def main():
     metrics = json.loads((ROOT / "runs" / metadata["name"] / "metrics.json").read_text())
     summary = {name: json.loads((RESULTS / f"{name}.json").read_text())
                for name in ("accuracy", "quantization", "python_speed", "browser_speed", "architectures",
-                            "load_test")}
+                            "load_test", "hostile")}
     summary["training"] = {"model": metadata["name"], "training_seconds": metrics["training_seconds"],
                            "epochs_run": metrics["epochs_run"]}
     write_result("summary", summary)

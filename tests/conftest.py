@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.common import CHROMIUM, CHROMIUM_ARGS, LiveServer, shared_drawings  # noqa: E402  (needs ROOT on the path)
+from bench.common import CHROMIUM, CHROMIUM_ARGS, LiveServer, shared_drawings  # noqa: E402, F401  (needs ROOT on the path; the tests import shared_drawings from here)
 
 SHARED_DATA = ROOT.parent / "shared" / "data" / "quickdraw"
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from training.cli import ArgumentParser
 
-IMAGE_SIZE = 28
+from training.cli import ArgumentParser
+from training.raster import IMAGE_SIZE
+
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
+DEFAULT_SEED = 1337  # every split, shuffle and initialization of a run derives from its seed
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "quickdraw"
 SHIPPED_METADATA = REPO_ROOT / "web" / "model" / "metadata.json"
@@ -82,6 +84,14 @@ def class_file(data_dir, name, subfolder="bitmaps"):
             if (folder / file_name).is_file():
                 return folder / file_name
     return None
+
+
+def denoised_classes(data_dir, class_names):
+    """The classes whose drawings were denoised (SOURCES.md): those without a twins/ file, where the data
+    has a twins/ folder at all; metrics report them apart from the clean classes."""
+    if not (Path(data_dir) / "twins").is_dir():
+        return []
+    return [name for name in class_names if class_file(data_dir, name, "twins") is None]
 
 
 def open_bitmaps(path):
@@ -150,7 +160,7 @@ class QuickDrawData:
         return self.gather(class_ids, row_ids), class_ids.astype(np.int32)
 
 
-def load_data(data_dir, class_names, seed=1337, validation_fraction=0.1, test_fraction=0.1,
+def load_data(data_dir, class_names, seed=DEFAULT_SEED, validation_fraction=0.1, test_fraction=0.1,
               max_per_class=None, use_twins=False):
     """Open and validate every class file and compute the split. Raises ValueError naming a bad file."""
     data_dir = Path(data_dir)
@@ -222,7 +232,7 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--classes", nargs="+")
     parser.add_argument("--preset")
-    parser.add_argument("--seed", type=int, default=1337)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--max-per-class", type=int)
     args = parser.parse_args(argv)
     try:

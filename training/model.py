@@ -1,6 +1,6 @@
 """CNN architectures for 28x28 sketches, built with tf_keras so that TF.js 4.22 loads their export.
 
-    python -m training.model sketchnet 34     # prints the summary of a model
+    python -m training.model sketchnet [NUM_CLASSES]   # prints a model's summary (default: the shipped classes)
 
 `original` is the tutorial's network, kept exactly as the baseline to beat. `sketchnet` is ours: three
 conv blocks with batch normalization and a flattened 3x3 head, a web model of about 120 KB once quantized
@@ -14,25 +14,17 @@ from training.data import IMAGE_SIZE
 
 MODEL_NAMES = ("original", "sketchnet")
 
-# Per-model training defaults. The original tutorial used Adam at its default rate and batches of 200;
-# sketchnet trains with a cosine-decayed rate from a higher start (batch normalization tolerates it) and
-# label smoothing, which keeps its probabilities from saturating on ambiguous doodles. While the rate is
-# high, validation accuracy can dip for two or three epochs in a row, so sketchnet's early stopping waits
-# longer than that (a patience of 3 stopped one run at epoch 10 of 24).
-#
-# sketchnet trains without geometric augmentation: the raster recipe already centres and scales every
-# drawing, canvas or dataset, so random shifts and zooms mostly show it framings it never meets. Dropping it
-# raised test top-1 by 0.4 points, and by 0.7 together with the smaller validation share below (two runs),
-# while real strokes averaged 90.9 % both with and without it, over four and three runs: one run's real-stroke
-# figure moves by about 2 points with the batch order alone. Validation keeps 3 % of each class (about 4,300
-# drawings, enough for early stopping and the confidence threshold), so 7 % more drawings go to training;
-# the test split does not depend on it.
+# Per-model training defaults (why each value, with the runs behind it: docs/experiments.md). The original
+# keeps the tutorial's Adam and batches of 200. sketchnet: a cosine-decayed rate from a higher start (batch
+# normalization tolerates it); label smoothing, so ambiguous doodles do not saturate; no geometric
+# augmentation, since the raster recipe already centres and scales every drawing; patience above the two or
+# three epochs that validation can dip while the rate is high; 3 % for validation, enough for early stopping
+# and the confidence threshold, so that more drawings train.
 TRAINING_DEFAULTS = {
     "original": {"batch_size": 200, "learning_rate": 1e-3, "label_smoothing": 0.0, "augment": False,
                  "twin_fraction": 0.0, "epochs": 15, "patience": 3, "validation_fraction": 0.1},
     "sketchnet": {"batch_size": 128, "learning_rate": 3e-3, "label_smoothing": 0.1, "augment": False,
-                  "augment_strength": 0.5, "twin_fraction": 0.5, "epochs": 20, "patience": 8,
-                  "validation_fraction": 0.03},
+                  "twin_fraction": 0.5, "epochs": 20, "patience": 8, "validation_fraction": 0.03},
 }
 
 
@@ -70,11 +62,9 @@ def build_sketchnet(num_classes, dropout_rate=0.3):
     At full resolution a sketch is only edges, so the first block is one narrow convolution; capacity goes
     to 14x14 and 7x7, where parts of a drawing (wheels, ears, handles) meet. The head flattens a 3x3 grid
     instead of averaging it away: where a part sits (ears on top, legs below) tells classes apart, which
-    global average pooling discards. export.py folds each batch normalization into its convolution.
-
-    The two 14x14 convolutions have 40 filters, not 48: TF.js's time per prediction follows multiply-adds
-    (bench/architectures.py), and 40 brings them from 9.7 to 7.6 million, below DoodleNet's 7.8, at the
-    same accuracy on real strokes (91.45 % both) and 0.2 points less on bitmaps (87.16 vs 87.35 %).
+    global average pooling discards. export.py folds each batch normalization into its convolution. The
+    14x14 convolutions have 40 filters because TF.js's time per prediction follows multiply-adds
+    (bench/architectures.py), and 40 keeps them below DoodleNet's.
     """
     import tf_keras as keras
     from tf_keras import layers
@@ -99,12 +89,7 @@ def multiply_adds(model):
 
     total = 0
     for layer in model.layers:
-        if isinstance(layer, layers.SeparableConv2D):
-            height, width, channels = layer.output_shape[1:]
-            inputs = layer.input_shape[-1]
-            kernel = layer.kernel_size[0] * layer.kernel_size[1]
-            total += height * width * inputs * (kernel * layer.depth_multiplier + channels)
-        elif isinstance(layer, layers.Conv2D):
+        if isinstance(layer, layers.Conv2D):
             height, width, channels = layer.output_shape[1:]
             total += height * width * channels * layer.kernel_size[0] * layer.kernel_size[1] * layer.input_shape[-1]
         elif isinstance(layer, layers.Dense):
@@ -122,5 +107,7 @@ def build_model(name, num_classes):
 
 
 if __name__ == "__main__":
+    from training.data import preset_classes
+
     build_model(sys.argv[1] if len(sys.argv) > 1 else "sketchnet",
-                int(sys.argv[2]) if len(sys.argv) > 2 else 34).summary()
+                int(sys.argv[2]) if len(sys.argv) > 2 else len(preset_classes("shipped"))).summary()

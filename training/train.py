@@ -20,12 +20,13 @@ import numpy as np
 
 from training import data as quickdraw
 from training.cli import ArgumentParser, OutputFolder, start_tensorflow_quietly
+from training.metrics import classification_metrics, confidence_threshold, save_plots, stroke_metrics
 from training.model import MODEL_NAMES, TRAINING_DEFAULTS, build_model
+from training.raster import IMAGE_SIZE
 
 RUN_FILES = ("model.h5", "config.json", "metrics.json", "confusion_matrix.png", "misclassified.png",
              "training_curves.png")
 
-DEFAULT_SEED = 1337
 
 
 def parse_args(argv):
@@ -37,7 +38,7 @@ def parse_args(argv):
     parser.add_argument("--out", required=True, help="output folder, e.g. runs/sketchnet")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out if it holds an earlier run (and nothing else)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--seed", type=int, default=quickdraw.DEFAULT_SEED)
     parser.add_argument("--max-per-class", type=int, help="use at most this many drawings per class")
     parser.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
     parser.add_argument("--batch-size", type=int)
@@ -87,8 +88,7 @@ def resolve_config(args):
                             else defaults["label_smoothing"]),
         "twin_fraction": args.twin_fraction if args.twin_fraction is not None else defaults["twin_fraction"],
         "augment": (args.augment == "on") if args.augment else defaults["augment"],
-        "augment_strength": (args.augment_strength if args.augment_strength is not None
-                             else defaults.get("augment_strength", 1.0)),
+        "augment_strength": args.augment_strength if args.augment_strength is not None else 1.0,
         "patience": args.patience if args.patience is not None else defaults["patience"],
         "strokes_dir": args.strokes_dir or str(Path(args.data_dir) / "strokes"),
         "extra_strokes": [str(Path(path).resolve()) for path in args.extra_strokes],
@@ -179,7 +179,7 @@ def load_stroke_set(strokes_dir, class_names):
             sources.append("raw" if record.get("simplified_from_raw") else "official")
     if not images:
         return None
-    images = np.stack(images).astype(np.float32).reshape(-1, 28, 28, 1) / 255.0
+    images = np.stack(images).astype(np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1) / 255.0
     return images, np.array(labels, dtype=np.int32), np.array(sources)
 
 
@@ -200,108 +200,8 @@ def load_extra_strokes(paths, class_names):
             labels.append(class_names.index(word))
     if not images:
         raise ValueError(f"--extra-strokes {', '.join(map(str, paths))}: no drawings in the file(s)")
-    images = np.stack(images).astype(np.float32).reshape(-1, 28, 28, 1) / 255.0
+    images = np.stack(images).astype(np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1) / 255.0
     return images, np.array(labels, dtype=np.int32)
-
-
-def top_k_accuracy(probabilities, labels, k):
-    top = np.argsort(-probabilities, axis=1)[:, :k]
-    return float(np.mean(np.any(top == labels[:, None], axis=1)))
-
-
-def classification_metrics(probabilities, labels, class_names):
-    """Top-1, top-3, per-class precision and recall and the confusion matrix (rows = true class)."""
-    predicted = probabilities.argmax(axis=1)
-    num_classes = len(class_names)
-    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(confusion, (labels, predicted), 1)
-    per_class = {}
-    for class_id, name in enumerate(class_names):
-        true_positive = confusion[class_id, class_id]
-        predicted_count = confusion[:, class_id].sum()
-        actual_count = confusion[class_id].sum()
-        per_class[name] = {
-            "precision": float(true_positive / predicted_count) if predicted_count else 0.0,
-            "recall": float(true_positive / actual_count) if actual_count else 0.0,
-            "count": int(actual_count),
-        }
-    return {
-        "top1": float(np.mean(predicted == labels)),
-        "top3": top_k_accuracy(probabilities, labels, 3),
-        "count": int(len(labels)),
-        "per_class": per_class,
-        "confusion_matrix": confusion.tolist(),
-    }
-
-
-def stroke_metrics(probabilities, labels, sources, class_names, noisy_classes):
-    """Accuracy on real strokes, overall, per class, per source and for clean vs denoised classes."""
-    predicted = probabilities.argmax(axis=1)
-    correct = predicted == labels
-    names = np.array(class_names)[labels]
-    is_noisy = np.isin(names, list(noisy_classes))
-    result = {
-        "top1": float(correct.mean()),
-        "top3": top_k_accuracy(probabilities, labels, 3),
-        "count": int(len(labels)),
-        "per_source": {source: float(correct[sources == source].mean()) for source in np.unique(sources)},
-        "per_class": {name: float(correct[names == name].mean()) for name in np.unique(names)},
-    }
-    if is_noisy.any():
-        result["denoised_classes_top1"] = float(correct[is_noisy].mean())
-    if (~is_noisy).any():
-        result["clean_classes_top1"] = float(correct[~is_noisy].mean())
-    return result
-
-
-def save_plots(out, history, metrics, test_images, test_labels, test_probabilities, class_names):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for key, axis in (("loss", axes[0]), ("accuracy", axes[1])):
-        axis.plot(history.get(key, []), label="train")
-        axis.plot(history.get(f"val_{key}", []), label="validation")
-        axis.set_xlabel("epoch")
-        axis.set_title(key)
-        axis.legend()
-    figure.tight_layout()
-    figure.savefig(out / "training_curves.png", dpi=90)
-    plt.close(figure)
-
-    confusion = np.array(metrics["test"]["confusion_matrix"], dtype=np.float64)
-    normalized = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
-    size = max(6, len(class_names) * 0.32)
-    figure, axis = plt.subplots(figsize=(size + 1.5, size))
-    image = axis.imshow(normalized, cmap="Blues", vmin=0, vmax=1)
-    axis.set_xticks(range(len(class_names)), class_names, rotation=90, fontsize=8)
-    axis.set_yticks(range(len(class_names)), class_names, fontsize=8)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
-    axis.set_title(f"test confusion (row-normalized), top-1 {metrics['test']['top1']:.3f}")
-    figure.colorbar(image, fraction=0.04)
-    figure.tight_layout()
-    figure.savefig(out / "confusion_matrix.png", dpi=90)
-    plt.close(figure)
-
-    predicted = test_probabilities.argmax(axis=1)
-    # A seeded sample of all the mistakes, sorted by true class, so every class's typical errors show.
-    wrong = np.nonzero(predicted != test_labels)[0]
-    wrong = np.sort(np.random.default_rng(0).choice(wrong, size=min(48, len(wrong)), replace=False))
-    columns = 8
-    rows = max(1, (len(wrong) + columns - 1) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.6, rows * 1.9), squeeze=False)
-    for axis in axes.flat:
-        axis.axis("off")
-    for axis, index in zip(axes.flat, wrong):
-        axis.imshow(1 - test_images[index, :, :, 0], cmap="gray", vmin=0, vmax=1)
-        axis.set_title(f"{class_names[test_labels[index]]}\n-> {class_names[predicted[index]]}", fontsize=7)
-    figure.suptitle("test mistakes: true -> predicted")
-    figure.tight_layout()
-    figure.savefig(out / "misclassified.png", dpi=90)
-    plt.close(figure)
 
 
 def make_strategy(name):
@@ -340,8 +240,7 @@ def train(config, out, verbose=2):
 
     steps_per_epoch = int(train_dataset.cardinality())
     assert steps_per_epoch > 0, steps_per_epoch
-    # One endless iterator for the whole run, reshuffled on every pass: when Keras re-creates the iterator
-    # at each epoch instead, this host sat idle for up to 35 s between epochs (about 6 minutes of a 22-minute run).
+    # One endless, reshuffled iterator for the whole run: a new one per epoch left the CPU idle between epochs.
     train_dataset = train_dataset.repeat()
 
     strategy = make_strategy(config["distribute"])
@@ -380,31 +279,13 @@ def train(config, out, verbose=2):
     strokes = load_stroke_set(config["strokes_dir"], class_names) if Path(config["strokes_dir"]).is_dir() else None
     if strokes is not None:
         stroke_probabilities = model.predict(strokes[0], batch_size=1024, verbose=0)
-        # The denoised classes are the ones without a twins/ file (SOURCES.md); report them apart.
-        has_twins_folder = (Path(config["data_dir"]) / "twins").is_dir()
-        noisy = [name for name in class_names
-                 if has_twins_folder and quickdraw.class_file(config["data_dir"], name, "twins") is None]
-        metrics["real_strokes"] = stroke_metrics(stroke_probabilities, strokes[1], strokes[2], class_names, noisy)
+        metrics["real_strokes"] = stroke_metrics(stroke_probabilities, strokes[1], strokes[2], class_names,
+                                                 quickdraw.denoised_classes(config["data_dir"], class_names))
     model.save(out / "model.h5", include_optimizer=False)
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     save_plots(out, history.history, metrics, test_images, test_labels, test_probabilities, class_names)
     return metrics
-
-
-def confidence_threshold(probabilities, labels, target_precision=0.95):
-    """The lowest top probability above which the top guess is right at least target_precision of the time.
-
-    The page says "not sure yet" below it instead of announcing a probably wrong guess.
-    """
-    top = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == labels
-    order = np.argsort(-top)
-    running_precision = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
-    good = np.nonzero(running_precision >= target_precision)[0]
-    if len(good) == 0:
-        return 1.0
-    return float(round(top[order][good[-1]], 3))
 
 
 class SmoothedSparseCrossentropy:

@@ -1,0 +1,24 @@
+/**
+ * Times web/js/raster.js's rasterize() on the drawings in a JSON file ({name: drawing}) and prints JSON:
+ * per drawing, the median and the largest of `repeats` runs in milliseconds. Used by bench/hostile.py.
+ *
+ *   node bench/raster_timing.mjs drawings.json [repeats]
+ */
+import { readFileSync } from 'node:fs';
+import { rasterize } from '../web/js/raster.js';
+
+const drawings = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const repeats = Number(process.argv[3] ?? 5);
+const result = {};
+for (const [name, drawing] of Object.entries(drawings)) {
+  rasterize(drawing); // Warm-up: let V8 compile before timing.
+  const times = [];
+  for (let i = 0; i < repeats; i++) {
+    const started = performance.now();
+    rasterize(drawing);
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  result[name] = { median_ms: Number(times[Math.floor(times.length / 2)].toFixed(2)), max_ms: Number(times.at(-1).toFixed(2)) };
+}
+process.stdout.write(`${JSON.stringify(result)}\n`);
