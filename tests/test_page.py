@@ -264,3 +264,33 @@ def test_the_page_applies_the_rasterizers_limits(desktop, live_server):
     assert len(page.evaluate("window.sketch.drawing.strokes")) == 2
     assert len(settled_guesses(page)) == 6  # a drawing at the limit is still guessed
     assert page.errors == []
+
+
+def test_first_guess_moves_nothing_and_the_correction_waits_for_a_guess(sized, live_server):
+    name, context = sized
+    page = open_page(context, live_server)
+    assert page.is_hidden("#teach-choice")  # nothing to correct before a guess
+    preview_before = page.locator(".seen").bounding_box()["y"]
+    draw(page, first_drawing("cat"))
+    settled_guesses(page)
+    assert page.is_visible("#teach-choice")
+    assert abs(page.locator(".seen").bounding_box()["y"] - preview_before) < 1  # the rows were reserved
+    canvas, save = page.locator("#canvas").bounding_box(), page.locator("#download-png").bounding_box()
+    # Phones: the gallery starts closed, so Save and Load are not thousands of pixels below the canvas.
+    wide = VIEWPORTS[name]["viewport"]["width"] >= 860
+    assert page.evaluate("document.getElementById('classes').open") == wide
+    assert save["y"] - (canvas["y"] + canvas["height"]) < (200 if wide else 900)
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#teach-choice")
+
+
+def test_every_gallery_sample_is_recognized_as_its_class():
+    from training.webmodel import load_web_model
+
+    model, metadata = load_web_model(ROOT / "web" / "model")
+    samples = json.loads((ROOT / "web" / "gallery.json").read_text())["samples"]
+    assert sorted(samples) == sorted(metadata["labels"])
+    names = list(samples)
+    images = np.array([raster.rasterize(samples[name]) for name in names], dtype=np.float32) / 255
+    predicted = model.predict(images.reshape(-1, 28, 28, 1), verbose=0).argmax(axis=1)
+    assert [metadata["labels"][index] for index in predicted] == names

@@ -2,9 +2,10 @@
 
     python -m training.gallery [--strokes-dir ../shared/data/quickdraw/strokes] [--model web/model]
 
-Writes web/gallery.json ({"samples": {class: drawing}}: the first official drawing of each class the model
-knows, normalized like every drawing) and web/icons/icon-192.png, icon-512.png (a drawn cat). Run it after
-exporting a model with new classes; classes without stroke data are left out of the gallery.
+Writes web/gallery.json ({"samples": {class: drawing}}: for each class the model knows, the official drawing
+that the model recognizes most confidently, normalized like every drawing, so that a sample looks like the
+thing rather than a stray dot or a tick) and web/icons/icon-192.png, icon-512.png (a drawn cat). `make
+gallery` runs it, and `make train` after exporting; classes without stroke data are left out of the gallery.
 """
 
 import argparse
@@ -17,10 +18,24 @@ from training import ndjson, raster
 from training.data import DEFAULT_DATA_DIR, REPO_ROOT
 
 
-def first_official(path):
+def official_drawings(path):
+    """The official drawings of a stroke file (all of them if it has none marked official)."""
     records = list(ndjson.read_ndjson(path))
     official = [record for record in records if not record.get("simplified_from_raw")]
-    return (official or records)[0]["drawing"]
+    return [record["drawing"] for record in official or records]
+
+
+def first_official(path):
+    return official_drawings(path)[0]
+
+
+def most_confident(drawings, class_index, model):
+    """The drawing whose rasterized bitmap the model gives the highest probability of its class."""
+    import numpy as np
+
+    images = np.array([raster.rasterize(drawing) for drawing in drawings], dtype=np.float32) / 255.0
+    probabilities = model.predict(images.reshape(-1, raster.IMAGE_SIZE, raster.IMAGE_SIZE, 1), verbose=0)
+    return drawings[int(np.argmax(probabilities[:, class_index]))]
 
 
 def draw_icon(drawing, size):
@@ -42,12 +57,17 @@ def main(argv=None):
     parser.add_argument("--model", default=str(REPO_ROOT / "web" / "model"))
     parser.add_argument("--web", default=str(REPO_ROOT / "web"))
     args = parser.parse_args(argv)
-    labels = json.loads((Path(args.model) / "metadata.json").read_text())["labels"]
+    from training.cli import start_tensorflow_quietly
+    from training.webmodel import load_web_model
+
+    start_tensorflow_quietly()
+    model, metadata = load_web_model(args.model)
+    labels = metadata["labels"]
     samples = {}
-    for label in labels:
+    for index, label in enumerate(labels):
         path = Path(args.strokes_dir) / f"{label}.ndjson"
         if path.is_file():
-            samples[label] = raster.normalize(first_official(path))
+            samples[label] = raster.normalize(most_confident(official_drawings(path), index, model))
     web = Path(args.web)
     (web / "gallery.json").write_text(json.dumps({"samples": samples}, separators=(",", ":")) + "\n")
     (web / "icons").mkdir(exist_ok=True)

@@ -320,6 +320,7 @@ document.addEventListener('keydown', (event) => {
 });
 
 async function start() {
+  ui.openGalleryOnWideScreens();
   ui.setHistoryButtons(drawing);
   ui.showCorrections(corrections.count, false);
   ui.showPreview(null);

@@ -60,6 +60,7 @@ export function showPredictions(labels, probabilities, threshold) {
   });
   const list = byId('guesses');
   if (list.childElementCount === 0) list.append(...bars.map((bar) => bar.item));
+  byId('teach-choice').hidden = false; // A correction needs a guess to correct.
   const [best, bestProbability] = items[0];
   if (bestProbability >= threshold) {
     showStatus(`It's ${withArticle(best)}! (${percent(bestProbability)})`);
@@ -75,6 +76,7 @@ function withArticle(label) {
 
 export function clearPredictions(message = 'Draw something, and I will guess what it is.') {
   byId('guesses').replaceChildren();
+  byId('teach-choice').hidden = true;
   showStatus(message, { unsure: true });
   showPreview(null);
 }
@@ -101,6 +103,11 @@ export function showInfo({ backend, milliseconds, where }) {
 }
 
 /** The classes as a small gallery: a real drawing of each (when there is one) and its name. */
+/** The class gallery starts open where it sits beside the canvas, closed where it would push the rest down. */
+export function openGalleryOnWideScreens() {
+  byId('classes').open = window.matchMedia('(min-width: 860px)').matches;
+}
+
 export function showClasses(labels, samples = {}) {
   byId('class-count').textContent = String(labels.length);
   byId('class-list').replaceChildren(...labels.map((label) => {
