@@ -139,15 +139,24 @@ def describe_export(folder):
 
 
 def verification_batch(config):
-    """The run's whole test split (so quantization's accuracy change is measured, not guessed), or seeded
-    random images when the data is not on this machine."""
+    """The run's whole test split (so quantization's accuracy change is measured, not guessed); for a
+    few-shot run, its stroke drawings; seeded random images when neither is on this machine."""
     try:
         data = quickdraw.load_data(config["data_dir"], config["classes"], seed=config["seed"],
                                    max_per_class=config.get("max_per_class"))
         return data.arrays("test")
     except ValueError:
-        generator = np.random.default_rng(0)
-        return generator.random((64, 28, 28, 1), dtype=np.float32), None
+        pass
+    if config.get("strokes_dir") and Path(config["strokes_dir"]).is_dir():
+        from training.fewshot import images_of, load_drawings
+
+        try:
+            drawings, labels = load_drawings(config["strokes_dir"], config["classes"])
+            return images_of(drawings), labels
+        except ValueError:
+            pass
+    generator = np.random.default_rng(0)
+    return generator.random((64, 28, 28, 1), dtype=np.float32), None
 
 
 def export(run_dir, out, quantize="none", overwrite=False):

@@ -1,11 +1,14 @@
 """One small Flask app that serves the drawing page, the web model, TF.js, and POST /predict.
 
-    python serve.py [--host 127.0.0.1] [--port 5000] [--model web/model] [--threads 8] [--debug]
+    python serve.py [--host 127.0.0.1] [--port 5000] [--model web/model] [--also web/model-body-parts ...]
+                    [--threads 32] [--debug]
 
-Everything comes from one origin: the page (web/), the model (--model, at /model/), and the few TF.js
-files the page needs, from the pinned npm packages (at /vendor/). POST /predict runs the same exported
-model on the same rasterizer as the browser: it is the fallback when TF.js cannot run, and the reference
-the browser is tested against. The model's files are read once, at start-up, and served from memory, so
+Everything comes from one origin: the page (web/), the models (--model at /model/, and every model at
+/models/<id>/, listed by GET /models), and the few TF.js files the page needs, from the pinned npm
+packages (at /vendor/). A model's id is its folder's name without "model-" ("body-parts"); --model's is
+"shipped". POST /predict runs the same exported model ({"model": id}, "shipped" by default) on the same
+rasterizer as the browser: it is the fallback when TF.js cannot run, and the reference the browser is
+tested against. The model's files are read once, at start-up, and served from memory, so
 the page always gets the model that /predict runs; a missing or broken model folder, or a port in use,
 stops start-up with one line.
 
@@ -58,6 +61,9 @@ VENDOR_FILES = {
 
 DEFAULT_CONFIG = {
     "MODEL_DIR": str(ROOT / "web" / "model"),
+    # More models that POST /predict can run ({"model": id}) and the page can pick; each folder's files are
+    # read at start-up like the default's.
+    "EXTRA_MODEL_DIRS": [str(path) for path in sorted((ROOT / "web").glob("model-*")) if path.is_dir()],
     "WEB_DIR": str(ROOT / "web"),
     "NODE_MODULES": str(ROOT / "node_modules"),
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,   # bytes of request body; more is answered 413
@@ -192,14 +198,29 @@ class Predictor:
         return [{"label": self.labels[i], "probability": float(probabilities[i])} for i in order]
 
 
+DEFAULT_MODEL_ID = "shipped"
+
+
+def model_id(folder):
+    """A model folder's id in URLs and in POST /predict: its name without "model-"."""
+    return Path(folder).name.removeprefix("model-")
+
+
 def create_app(config=None):
     """The application factory (as in Flask's tutorial); config overrides DEFAULT_CONFIG."""
     app = Flask(__name__, static_folder=None)
     app.config.update(DEFAULT_CONFIG)
     app.config.update(config or {})
-    model_files = read_model_files(app.config["MODEL_DIR"])
-    predictor = app.config.get("PREDICTOR") or Predictor(app.config["MODEL_DIR"], model_files)
+    model_files = {DEFAULT_MODEL_ID: read_model_files(app.config["MODEL_DIR"])}
+    for folder in app.config["EXTRA_MODEL_DIRS"]:
+        if model_id(folder) in model_files:
+            raise WebModelError(f"model folder {folder}: a second model with the id {model_id(folder)!r}")
+        model_files[model_id(folder)] = read_model_files(folder)
+    predictor = app.config.get("PREDICTOR") or Predictor(app.config["MODEL_DIR"], model_files[DEFAULT_MODEL_ID])
+    predictors = {DEFAULT_MODEL_ID: predictor} | {
+        model_id(folder): Predictor(folder, model_files[model_id(folder)]) for folder in app.config["EXTRA_MODEL_DIRS"]}
     app.extensions["predictor"] = predictor
+    app.extensions["predictors"] = predictors
     gate = WorkGate(app.config["PREDICT_SLOTS"], app.config["PREDICT_WAITING"])
     web_dir = Path(app.config["WEB_DIR"]).resolve()
     node_modules = Path(app.config["NODE_MODULES"]).resolve()
@@ -236,16 +257,30 @@ def create_app(config=None):
     def index():
         return send_from_directory(web_dir, "index.html")
 
-    @app.get("/model/<path:name>")
-    def model_file(name):
+    def model_file_response(files, name):
         # The bytes read at start-up, with their hash as the ETag (a new model is fetched at once).
-        if name not in model_files:
+        if name not in files:
             abort(404)
-        data = model_files[name]
+        data = files[name]
         mimetype = "application/json" if name.endswith(".json") else "application/octet-stream"
         response = Response(data, mimetype=mimetype)
         response.set_etag(hashlib.sha256(data).hexdigest()[:32])
         return response.make_conditional(request)
+
+    @app.get("/model/<path:name>")
+    def model_file(name):
+        return model_file_response(model_files[DEFAULT_MODEL_ID], name)
+
+    @app.get("/models/<model>/<path:name>")
+    def any_model_file(model, name):
+        if model not in model_files:
+            abort(404)
+        return model_file_response(model_files[model], name)
+
+    @app.get("/models")
+    def models():
+        return jsonify(models=[{"id": key, "classes": len(each.labels), "model": each.model_hash,
+                                "default": key == DEFAULT_MODEL_ID} for key, each in predictors.items()])
 
     @app.get("/vendor/<name>")
     def vendor_file(name):
@@ -258,13 +293,14 @@ def create_app(config=None):
         # send_from_directory refuses paths that leave web_dir; folders are not listed.
         if name == "predict":
             raise MethodNotAllowed(valid_methods=["POST"])
-        if name.startswith("model/"):
+        if name.startswith(("model/", "models/")):
             abort(404)
         return static_file(web_dir, name)
 
     @app.get("/healthz")
     def healthz():
-        return jsonify(status="ok", model=predictor.model_hash, classes=len(predictor.labels))
+        return jsonify(status="ok", model=predictor.model_hash, classes=len(predictor.labels),
+                       models={key: each.model_hash for key, each in predictors.items()})
 
     @app.post("/predict")
     def predict():
@@ -280,24 +316,27 @@ def create_app(config=None):
         try:
             if not isinstance(payload, dict):
                 raise BadRequest("the body must be a JSON object with 'strokes' or 'image'")
-            unknown = sorted(set(payload) - {"strokes", "image"})
+            unknown = sorted(set(payload) - {"strokes", "image", "model"})
             if unknown:
                 raise BadRequest(f"unknown field(s): {', '.join(map(str, unknown))}")
             if ("strokes" in payload) == ("image" in payload):
                 raise BadRequest("give exactly one of 'strokes' or 'image'")
+            chosen = payload.get("model", DEFAULT_MODEL_ID)
+            if not isinstance(chosen, str) or chosen not in predictors:
+                raise BadRequest(f"unknown model {json.dumps(chosen)[:40]} (known: {', '.join(predictors)})")
             with gate.enter():
                 if "strokes" in payload:
                     bitmap = parse_strokes(payload["strokes"])
                 else:
                     bitmap = parse_image(payload["image"], app.config["MAX_IMAGE_SIDE"])
-                predictions = predictor.predict(bitmap)
+                predictions = predictors[chosen].predict(bitmap)
         except BadRequest as error:
             return jsonify(error=str(error)), 400
         except Busy:
             response = jsonify(error=f"the server is busy; retry in {RETRY_AFTER_SECONDS} s")
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response, 503
-        return jsonify(predictions=predictions, model=predictor.model_hash)
+        return jsonify(predictions=predictions, model=predictors[chosen].model_hash)
 
     @app.after_request
     def security_headers(response):
@@ -321,7 +360,9 @@ def main(argv=None):
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument("--model", default=DEFAULT_CONFIG["MODEL_DIR"], help="web model folder")
+    parser.add_argument("--model", default=DEFAULT_CONFIG["MODEL_DIR"], help="the default web model folder")
+    parser.add_argument("--also", nargs="*", default=DEFAULT_CONFIG["EXTRA_MODEL_DIRS"], metavar="FOLDER",
+                        help="more web model folders (default: every web/model-*)")
     parser.add_argument("--threads", type=int, default=32,
                         help="waitress worker threads (at least 4: predictions may hold all but two)")
     parser.add_argument("--debug", action="store_true", help="Flask's debug server instead of waitress")
@@ -329,7 +370,7 @@ def main(argv=None):
     if args.threads < 4:
         parser.error(f"--threads must be at least 4, got {args.threads}")
     slots = min(DEFAULT_CONFIG["PREDICT_SLOTS"], args.threads - 2)
-    config = {"MODEL_DIR": args.model, "PREDICT_SLOTS": slots, "PREDICT_WAITING": args.threads - 2 - slots}
+    config = {"MODEL_DIR": args.model, "EXTRA_MODEL_DIRS": args.also, "PREDICT_SLOTS": slots, "PREDICT_WAITING": args.threads - 2 - slots}
     try:
         with native_stderr_captured() as native_output:
             try:
@@ -354,8 +395,8 @@ def main(argv=None):
         reason = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror or str(error)
         print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
         return 2
-    print(f"Serving the sketch app on http://{args.host}:{args.port}/ (model {args.model}, "
-          f"{len(app.extensions['predictor'].labels)} classes)", flush=True)
+    described = ", ".join(f"{key}: {len(each.labels)} classes" for key, each in app.extensions["predictors"].items())
+    print(f"Serving the sketch app on http://{args.host}:{args.port}/ (models {described})", flush=True)
     if server is None:
         app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
     else:

@@ -270,7 +270,7 @@ def test_random_pngs_are_predicted_or_refused(client, side, mode, seed, density)
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.text(min_size=1, max_size=400).map(lambda text: "/" + text.lstrip("/")),
-       prefix=st.sampled_from(["", "/js", "/model", "/vendor", "/css"]))
+       prefix=st.sampled_from(["", "/js", "/model", "/models", "/models/body-parts", "/vendor", "/css"]))
 def test_odd_paths_never_break_the_server(client, path, prefix):
     response = client.get(prefix + path)
     assert response.status_code in (200, 301, 308, 404, 405), (prefix + path, response.status_code)
@@ -295,7 +295,7 @@ def test_files_and_mime_types(client, path, content_type):
 
 @pytest.mark.parametrize("path", [
     "/" + "a" * 300, "/js/" + "a" * 300, "/model/" + "a" * 300, "/vendor/" + "a" * 300, "/" + "a/" * 300,
-    "/%00", "/js/%ff%fe", "/model/model.json%00",
+    "/%00", "/js/%ff%fe", "/model/model.json%00", "/models/../serve.py", "/models/body-parts/../../serve.py",
     "/vendor/tf.min.js", "/vendor/../package.json", "/vendor/%2e%2e/serve.py", "/../serve.py", "/js/",
     "/js", "/model/", "/model/../../serve.py", "/%2e%2e/%2e%2e/etc/passwd", "/node_modules/axe-core/axe.js",
     "/serve.py", "/nope.html",
@@ -327,8 +327,39 @@ def test_security_headers(client):
 
 def test_healthz(client, app):
     body = client.get("/healthz").json
+    predictors = app.extensions["predictors"]
     assert body == {"status": "ok", "model": app.extensions["predictor"].model_hash,
-                    "classes": len(app.extensions["predictor"].labels)}
+                    "classes": len(app.extensions["predictor"].labels),
+                    "models": {"shipped": predictors["shipped"].model_hash, "body-parts": predictors["body-parts"].model_hash}}
+
+
+def test_predict_runs_the_model_asked_for(client, app):
+    eye = next(drawing for word, drawing in shared_drawings() if word == "eye")
+    body = post(client, {"strokes": eye, "model": "body-parts"}).json
+    body_parts = json.loads((ROOT / "web" / "model-body-parts" / "metadata.json").read_text())
+    assert sorted(p["label"] for p in body["predictions"]) == sorted(body_parts["labels"])
+    assert body["model"] == body_parts["model_hash"] and body["predictions"][0]["label"] == "eye"
+    assert post(client, {"strokes": eye, "model": "shipped"}).json == post(client, {"strokes": eye}).json
+    listed = client.get("/models").json["models"]
+    assert [(model["id"], model["classes"], model["default"]) for model in listed] == [
+        ("shipped", 34, True), ("body-parts", 9, False)]
+    assert client.get("/models/body-parts/metadata.json").json["labels"] == body_parts["labels"]
+    assert client.get("/models/shipped/model.json").data == client.get("/model/model.json").data
+
+
+@pytest.mark.parametrize("model, message", [
+    ("nope", 'unknown model "nope" (known: shipped, body-parts)'),
+    (5, "unknown model 5 (known: shipped, body-parts)"),
+    (None, "unknown model null (known: shipped, body-parts)"),
+])
+def test_unknown_model_is_a_client_error(client, model, message):
+    response = post(client, {"strokes": CAT, "model": model})
+    assert response.status_code == 400 and response.json == {"error": message}
+
+
+@pytest.mark.parametrize("path", ["/models/nope/model.json", "/models/body-parts/nope.bin", "/models/", "/models/body-parts/"])
+def test_no_model_file_outside_the_models(client, path):
+    assert client.get(path).status_code == 404
 
 
 @pytest.mark.parametrize("setup, message", [

@@ -1,0 +1,124 @@
+"""Tests for training.fewshot: stroke-level augmentation, a few-shot run on tiny data exported and served
+like any run, one-line errors, and the committed body-parts model."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+import export
+from conftest import ROOT, SHARED_DATA
+from training import fewshot, raster
+from training.webmodel import load_web_model
+
+BODY_PARTS = ["eye", "arm", "face", "finger", "hand", "leg", "mouth", "nose", "ear"]
+
+
+def test_augmented_copies_are_seeded_valid_drawings():
+    drawing = json.loads((SHARED_DATA / "strokes" / "cat.ndjson").read_text().splitlines()[0])["drawing"]
+    copies = lambda rng: [fewshot.augment(drawing, rng, fewshot.FEWSHOT_DEFAULTS) for _ in range(20)]  # noqa: E731
+    first, again = copies(np.random.default_rng(5)), copies(np.random.default_rng(5))
+    assert first == again
+    for copy in first:
+        assert 1 <= len(copy) <= len(drawing)
+        assert len(raster.rasterize(copy)) == raster.IMAGE_SIZE ** 2
+    assert len({json.dumps(copy) for copy in first}) == 20  # every copy differs
+
+
+@pytest.fixture(scope="module")
+def fewshot_data(tmp_path_factory):
+    """Stroke files for the tiny smoke run's three classes, taken from the shared real drawings."""
+    folder = tmp_path_factory.mktemp("fewshot") / "quickdraw"
+    (folder / "strokes").mkdir(parents=True)
+    for name in ("eye", "hand", "nose"):
+        lines = (SHARED_DATA / "strokes" / f"{name}.ndjson").read_text().splitlines()[:6]
+        (folder / "strokes" / f"{name}.ndjson").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_a_fewshot_run_exports_and_loads_like_any_run(smoke_run, fewshot_data, tmp_path, capsys):
+    out = tmp_path / "runs" / "parts"
+    status = fewshot.main(["--classes", "eye", "hand", "nose", "--data-dir", str(fewshot_data), "--base",
+                           str(smoke_run), "--out", str(out), "--copies", "2"])
+    assert status == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["test"]["per_class"]) == {"eye", "hand", "nose"}
+    assert metrics["drawings"] == {"eye": 6, "hand": 6, "nose": 6} and metrics["test"]["count"] == 18
+    assert 0 <= metrics["test"]["top1"] <= metrics["test"]["top3"] == 1.0  # three classes: top-3 is all
+    report = export.export(out, tmp_path / "web", "uint8")
+    assert report["batch"] == 18  # verified on its own stroke drawings
+    model, metadata = load_web_model(tmp_path / "web")
+    assert metadata["labels"] == ["eye", "hand", "nose"] and model.output_shape == (None, 3)
+    assert metadata["metrics"]["test_top1"] == metrics["test"]["top1"]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--classes", "eye", "unicorn"], "no stroke drawings for class 'unicorn'"),
+    (["--classes", "solo"], None),
+    (["--preset", "body-parts", "--classes", "eye"], "give either --classes or --preset"),
+    (["--classes", "eye", "hand", "--copies", "-1"], "--copies must be at least 0, got -1"),
+])
+def test_bad_input_is_one_line(fewshot_data, smoke_run, tmp_path, capsys, arguments, message):
+    if message is None:  # a class with one drawing: refused before any work
+        (fewshot_data / "strokes" / "solo.ndjson").write_text(
+            (fewshot_data / "strokes" / "eye.ndjson").read_text().splitlines()[0] + "\n")
+        arguments = ["--classes", "solo", "eye", "hand"]
+        status = fewshot.main([*arguments, "--data-dir", str(fewshot_data), "--base", str(smoke_run),
+                               "--out", str(tmp_path / "run")])
+        assert status == 2 and "1 drawing(s); a class needs at least 2" in capsys.readouterr().err
+        return
+    status = fewshot.main([*arguments, "--data-dir", str(fewshot_data), "--base", str(smoke_run),
+                           "--out", str(tmp_path / "run")])
+    error = capsys.readouterr().err
+    assert status == 2 and len(error.splitlines()) == 1 and message in error
+    assert not (tmp_path / "run").exists()
+
+
+def test_fewshot_never_deletes_what_it_did_not_write(fewshot_data, smoke_run, tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    status = fewshot.main(["--classes", "eye", "hand", "--data-dir", str(fewshot_data), "--base", str(smoke_run),
+                           "--out", str(mine), "--overwrite"])
+    assert status == 2 and "did not write (notes.txt)" in capsys.readouterr().err
+    assert [path.name for path in mine.iterdir()] == ["notes.txt"]
+
+
+def test_the_committed_body_parts_model():
+    """web/model-body-parts: the tutorial's nine classes, exported from runs/body-parts by `make body-parts`."""
+    model, metadata = load_web_model(ROOT / "web" / "model-body-parts")
+    assert metadata["labels"] == BODY_PARTS and model.output_shape == (None, 9)
+    assert metadata["model_hash"] == export.weights_hash(ROOT / "web" / "model-body-parts")
+    metrics = json.loads((ROOT / "runs" / "body-parts" / "metrics.json").read_text())
+    config = json.loads((ROOT / "runs" / "body-parts" / "config.json").read_text())
+    assert config["classes"] == BODY_PARTS and metadata["metrics"]["test_top1"] == metrics["test"]["top1"]
+    assert metrics["test"]["count"] == sum(metrics["drawings"].values())
+
+
+def test_make_body_parts_rebuilds_the_committed_model_byte_for_byte(tmp_path):
+    """What `make body-parts` runs, into a temporary folder: the same weights, metrics and metadata."""
+    import subprocess
+    import sys
+
+    for command in (["-m", "training.fewshot", "--preset", "body-parts", "--out", str(tmp_path / "run")],
+                    ["export.py", str(tmp_path / "run"), "--out", str(tmp_path / "web"), "--quantize", "uint8"]):
+        subprocess.run([sys.executable, *command], cwd=ROOT, check=True, capture_output=True, timeout=600)
+    for name in ("model.json", "group1-shard1of1.bin"):
+        assert (tmp_path / "web" / name).read_bytes() == (ROOT / "web" / "model-body-parts" / name).read_bytes(), name
+    rebuilt, committed = (json.loads((folder / "metadata.json").read_text())
+                          for folder in (tmp_path / "web", ROOT / "web" / "model-body-parts"))
+    for metadata in (rebuilt, committed):
+        del metadata["training"]["training_seconds"]  # how long it took, the one thing that differs
+    assert rebuilt == committed
+    assert (json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]
+            == json.loads((ROOT / "runs" / "body-parts" / "metrics.json").read_text())["test"])
+
+
+def test_the_readme_quotes_the_body_parts_metrics():
+    metrics = json.loads((ROOT / "runs" / "body-parts" / "metrics.json").read_text())["test"]
+    readme = (ROOT / "README.md").read_text().replace("\n", " ")
+    assert f"**{100 * metrics['top1']:.1f} % top-1, {100 * metrics['top3']:.1f} % top-3**" in readme
+    per_class = " | ".join(f"{name} {100 * values['recall']:.0f} % ({values['count']})"
+                           for name, values in metrics["per_class"].items())
+    assert per_class in readme
