@@ -5,6 +5,7 @@ Screenshots of each size go to tests/artifacts/.
 """
 
 import json
+import urllib.request
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from test_browser import draw, first_drawing, open_page, settled_guesses, wait_u
 from bench.shapes import zigzag
 from training import raster, train
 from training.raster import MAX_POINTS
+
+BODY_PARTS = ["eye", "arm", "face", "finger", "hand", "leg", "mouth", "nose", "ear"]
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VIEWPORTS = {
@@ -103,12 +106,15 @@ def test_everything_but_drawing_works_from_the_keyboard(sized, live_server):
 
 
 def test_offline_after_one_visit(sized, live_server):
+    """One visit caches the page and every model, so both models load and guess with the network off."""
     desktop = sized[1]
     page = open_page(desktop, live_server)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    wait_until(page, "caches.keys().then((names) => names.filter((name) => name.startsWith('sketch-model-')).length == 2)")
     caches = page.evaluate("caches.keys()")
-    model_hash = page.evaluate("fetch('model/metadata.json').then((r) => r.json()).then((m) => m.model_hash)")
-    assert "sketch-shell-v1" in caches and f"sketch-model-{model_hash}" in caches
+    hashes = page.evaluate("fetch('models').then((r) => r.json()).then((body) => body.models.map((m) => [m.id, m.model]))")
+    assert "sketch-shell-v2" in caches
+    assert all(f"sketch-model-{model}-{model_hash}" in caches for model, model_hash in hashes)
     desktop.set_offline(True)
     try:
         page.reload()
@@ -116,8 +122,53 @@ def test_offline_after_one_visit(sized, live_server):
         assert page.get_attribute("body", "data-backend") == "wasm"
         draw(page, first_drawing("cat"))
         assert settled_guesses(page)[0][0] == "cat"
+        page.goto(live_server + "?model=body-parts")
+        page.wait_for_selector("body[data-ready=true]", state="attached", timeout=60_000)
+        assert page.get_attribute("body", "data-model") == "body-parts"
+        draw(page, first_drawing("eye"))
+        assert settled_guesses(page)[0][0] == "eye"
     finally:
         desktop.set_offline(False)
+
+
+def test_the_model_picker(sized, live_server):
+    """Picked in the page or by ?model=, remembered in this browser, with the gallery and guesses following."""
+    page = open_page(sized[1], live_server)
+    assert page.get_attribute("body", "data-model") == "shipped"
+    assert page.locator("#class-list li").count() == 34
+    draw(page, first_drawing("eye"))
+    settled_guesses(page)
+    page.select_option("#model-choice", "body-parts")
+    page.wait_for_selector("body[data-model=body-parts][data-ready=true]", state="attached")
+    assert "model=body-parts" in page.url
+    assert page.locator("#class-list li").count() == 9 and page.inner_text("#class-count") == "9"
+    guesses = settled_guesses(page)  # the drawing stays and is guessed again by the picked model
+    assert guesses[0][0] == "eye" and {label for label, _ in guesses[:-1]} <= set(BODY_PARTS)
+    assert page.evaluate("window.sketch.drawing.strokes.length") == len(first_drawing("eye"))
+    page.goto(live_server)  # no ?model=: the choice was remembered
+    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=60_000)
+    assert page.get_attribute("body", "data-model") == "body-parts"
+    page.goto(live_server + "?model=shipped")
+    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=60_000)
+    assert page.get_attribute("body", "data-model") == "shipped" and page.input_value("#model-choice") == "shipped"
+    page.goto(live_server + "?model=nope")
+    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=60_000)
+    assert 'There is no model "nope" here' in page.inner_text("#message")
+    assert page.errors == []
+
+
+def test_the_server_fallback_runs_the_picked_model(desktop, live_server):
+    desktop.route("**/vendor/**", lambda route: route.abort())
+    page = open_page(desktop, live_server, "?model=body-parts")
+    assert page.get_attribute("body", "data-backend") == "server"
+    draw(page, first_drawing("ear"))
+    guesses = settled_guesses(page)
+    strokes = page.evaluate("window.sketch.drawing.strokes")
+    request = urllib.request.Request(live_server + "predict", headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"strokes": strokes, "model": "body-parts"}).encode())
+    with urllib.request.urlopen(request) as response:
+        assert guesses[0][0] == json.load(response)["predictions"][0]["label"]
+    assert {label for label, _ in guesses[:-1]} <= set(BODY_PARTS)
 
 
 def test_ndjson_export_and_replay_round_trip(sized, live_server, tmp_path):
@@ -285,12 +336,14 @@ def test_first_guess_moves_nothing_and_the_correction_waits_for_a_guess(sized, l
 
 
 def test_every_gallery_sample_is_recognized_as_its_class():
+    """Each model's classes have a sample, and the model recognizes each of its samples as its class."""
     from training.webmodel import load_web_model
 
-    model, metadata = load_web_model(ROOT / "web" / "model")
     samples = json.loads((ROOT / "web" / "gallery.json").read_text())["samples"]
-    assert sorted(samples) == sorted(metadata["labels"])
-    names = list(samples)
-    images = np.array([raster.rasterize(samples[name]) for name in names], dtype=np.float32) / 255
-    predicted = model.predict(images.reshape(-1, 28, 28, 1), verbose=0).argmax(axis=1)
-    assert [metadata["labels"][index] for index in predicted] == names
+    for folder in ("model", "model-body-parts"):
+        model, metadata = load_web_model(ROOT / "web" / folder)
+        names = metadata["labels"]
+        assert set(names) <= set(samples)
+        images = np.array([raster.rasterize(samples[name]) for name in names], dtype=np.float32) / 255
+        predicted = model.predict(images.reshape(-1, 28, 28, 1), verbose=0).argmax(axis=1)
+        assert [names[index] for index in predicted] == names, folder

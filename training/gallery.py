@@ -1,9 +1,9 @@
 """Build the page's static assets from the shared stroke data: the class gallery and the app icons.
 
-    python -m training.gallery [--strokes-dir ../shared/data/quickdraw/strokes] [--model web/model]
+    python -m training.gallery [--strokes-dir ../shared/data/quickdraw/strokes] [--models web/model web/model-*]
 
-Writes web/gallery.json ({"samples": {class: drawing}}: for each class the model knows, the official drawing
-that the model recognizes most confidently, normalized like every drawing, so that a sample looks like the
+Writes web/gallery.json ({"samples": {class: drawing}}: for each class a served model knows, the official
+drawing that the first model knowing the class recognizes most confidently, normalized like every drawing, so that a sample looks like the
 thing rather than a stray dot or a tick) and web/icons/icon-192.png, icon-512.png (a drawn cat). `make
 gallery` runs it, and `make train` after exporting; classes without stroke data are left out of the gallery.
 """
@@ -54,20 +54,22 @@ def draw_icon(drawing, size):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strokes-dir", default=str(DEFAULT_DATA_DIR / "strokes"))
-    parser.add_argument("--model", default=str(REPO_ROOT / "web" / "model"))
+    parser.add_argument("--models", nargs="+", default=[str(REPO_ROOT / "web" / "model")] + sorted(
+        str(path) for path in (REPO_ROOT / "web").glob("model-*") if path.is_dir()))
     parser.add_argument("--web", default=str(REPO_ROOT / "web"))
     args = parser.parse_args(argv)
     from training.cli import start_tensorflow_quietly
     from training.webmodel import load_web_model
 
     start_tensorflow_quietly()
-    model, metadata = load_web_model(args.model)
-    labels = metadata["labels"]
-    samples = {}
-    for index, label in enumerate(labels):
-        path = Path(args.strokes_dir) / f"{label}.ndjson"
-        if path.is_file():
-            samples[label] = raster.normalize(most_confident(official_drawings(path), index, model))
+    samples, labels = {}, []
+    for folder in args.models:
+        model, metadata = load_web_model(folder)
+        for index, label in enumerate(metadata["labels"]):
+            path = Path(args.strokes_dir) / f"{label}.ndjson"
+            if label not in samples and path.is_file():
+                samples[label] = raster.normalize(most_confident(official_drawings(path), index, model))
+        labels += [label for label in metadata["labels"] if label not in labels]
     web = Path(args.web)
     (web / "gallery.json").write_text(json.dumps({"samples": samples}, separators=(",", ":")) + "\n")
     (web / "icons").mkdir(exist_ok=True)

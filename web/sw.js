@@ -3,65 +3,76 @@
  * loads and predicts with the network off.
  *
  * Requests go to the network first (an online visit always gets the newest files; ETags make that cheap)
- * and fall back to the cache. The model lives in a cache named by its hash (`sketch-model-<model_hash>`):
- * when metadata.json announces a new hash, the new model is cached under the new name and the old model
- * caches are deleted once its weights are in.
+ * and fall back to the cache. Every model the server lists (GET models) is cached at install, each in a
+ * cache named by its id and hash (`sketch-model-<id>-<model_hash>`), so any of them works offline: when a
+ * model's metadata.json announces a new hash, that model is cached under the new name and its old cache is
+ * deleted once the new weights are in.
  */
 
-const SHELL_CACHE = 'sketch-shell-v1';
+const SHELL_CACHE = 'sketch-shell-v2';
 const MODEL_PREFIX = 'sketch-model-';
 const SHELL = [
-  './', 'css/app.css', 'manifest.webmanifest', 'gallery.json', 'icons/icon-192.png', 'icons/icon-512.png',
+  './', 'models', 'css/app.css', 'manifest.webmanifest', 'gallery.json', 'icons/icon-192.png', 'icons/icon-512.png',
   'js/main.js', 'js/canvas.js', 'js/drawing.js', 'js/ink.js', 'js/model.js', 'js/raster.js', 'js/ui.js',
   'js/share.js', 'js/corrections.js',
   'vendor/tf.es2017.min.js', 'vendor/tf-backend-wasm.es2017.min.js', 'vendor/tfjs-backend-wasm.wasm',
   'vendor/tfjs-backend-wasm-simd.wasm', 'vendor/tfjs-backend-wasm-threaded-simd.wasm',
 ];
 
-let modelCacheName = null;
+// Each served model's files live in a cache named by its id and hash: `sketch-model-<id>-<hash>`.
+const modelCacheNames = new Map();
 
-async function currentModelCache() {
-  if (!modelCacheName) {
+const cacheNameOf = (id, hash) => `${MODEL_PREFIX}${id}-${hash}`;
+const idOfCache = (name) => name.slice(MODEL_PREFIX.length, name.lastIndexOf('-'));
+
+async function currentModelCache(id) {
+  if (!modelCacheNames.has(id)) {
     const names = await caches.keys();
-    modelCacheName = names.find((name) => name.startsWith(MODEL_PREFIX)) ?? null;
+    modelCacheNames.set(id, names.find((name) => name.startsWith(MODEL_PREFIX) && idOfCache(name) === id) ?? null);
   }
-  return modelCacheName;
+  return modelCacheNames.get(id);
 }
 
 async function removeOtherModelCaches(keep) {
   for (const name of await caches.keys()) {
-    if (name.startsWith(MODEL_PREFIX) && name !== keep) await caches.delete(name);
+    if (name.startsWith(MODEL_PREFIX) && idOfCache(name) === idOfCache(keep) && name !== keep) await caches.delete(name);
   }
 }
 
-/** Cache the model named by the server's metadata.json, under its hash. */
-async function cacheModel() {
-  const metadataResponse = await fetch('model/metadata.json', { cache: 'no-cache' });
+/** Cache one model named by the server's list, under its id and hash. */
+async function cacheModel(id) {
+  const base = `models/${id}/`;
+  const metadataResponse = await fetch(`${base}metadata.json`, { cache: 'no-cache' });
   const metadata = await metadataResponse.clone().json();
-  const modelResponse = await fetch('model/model.json', { cache: 'no-cache' });
+  const modelResponse = await fetch(`${base}model.json`, { cache: 'no-cache' });
   const shards = (await modelResponse.clone().json()).weightsManifest.flatMap((group) => group.paths);
-  const name = MODEL_PREFIX + metadata.model_hash;
+  const name = cacheNameOf(id, metadata.model_hash);
   const cache = await caches.open(name);
-  await cache.put('model/metadata.json', metadataResponse);
-  await cache.put('model/model.json', modelResponse);
-  await cache.addAll(shards.map((path) => `model/${path}`));
-  modelCacheName = name;
+  await cache.put(`${base}metadata.json`, metadataResponse);
+  await cache.put(`${base}model.json`, modelResponse);
+  await cache.addAll(shards.map((path) => `${base}${path}`));
+  modelCacheNames.set(id, name);
   return name;
 }
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
-    await (await caches.open(SHELL_CACHE)).addAll(SHELL);
-    await cacheModel();
+    const shell = await caches.open(SHELL_CACHE);
+    await shell.addAll(SHELL);
+    const { models } = await (await shell.match('models')).json();
+    for (const { id } of models) await cacheModel(id);
     await self.skipWaiting();
   })());
 });
 
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
-    const keep = await currentModelCache();
+    const keep = new Set([SHELL_CACHE]);
     for (const name of await caches.keys()) {
-      if (name !== SHELL_CACHE && name !== keep) await caches.delete(name);
+      if (name.startsWith(MODEL_PREFIX) && (await currentModelCache(idOfCache(name))) === name) keep.add(name);
+    }
+    for (const name of await caches.keys()) {
+      if (!keep.has(name)) await caches.delete(name);
     }
     await self.clients.claim();
   })());
@@ -69,15 +80,17 @@ self.addEventListener('activate', (event) => {
 
 async function remember(request, response) {
   const path = new URL(request.url).pathname;
-  if (!path.includes('/model/')) {
+  const match = path.match(/\/models\/([^/]+)\//);
+  if (!match) {
     await (await caches.open(SHELL_CACHE)).put(request, response);
     return;
   }
+  const id = match[1];
   if (path.endsWith('/metadata.json')) {
     const { model_hash: hash } = await response.clone().json();
-    if (MODEL_PREFIX + hash !== (await currentModelCache())) modelCacheName = MODEL_PREFIX + hash;
+    modelCacheNames.set(id, cacheNameOf(id, hash));
   }
-  const name = (await currentModelCache()) ?? `${MODEL_PREFIX}unknown`;
+  const name = (await currentModelCache(id)) ?? cacheNameOf(id, 'unknown');
   await (await caches.open(name)).put(request, response);
   if (path.endsWith('.bin')) await removeOtherModelCaches(name); // The new weights are in.
 }

@@ -23,7 +23,7 @@ const measure = params.has('measure');
 const drawing = new Drawing();
 const canvas = new DrawingCanvas(document.getElementById('canvas'));
 const state = {
-  predictor: null, backend: '', labels: [], threshold: 0.5, topLabel: '', replay: null,
+  predictor: null, modelId: '', backend: '', labels: [], threshold: 0.5, topLabel: '', replay: null, samples: {},
 };
 const corrections = new Corrections();
 
@@ -100,11 +100,12 @@ async function runPrediction(inputTime) {
     }
     const bitmap = rasterize(strokes);
     ui.showPreview(bitmap);
+    const { predictor } = state;
     const started = performance.now();
-    const probabilities = await state.predictor.predict({ bitmap, strokes });
+    const probabilities = await predictor.predict({ bitmap, strokes });
     const milliseconds = performance.now() - started;
-    // Cleared (or undone to nothing) while this prediction ran: its result is stale, show nothing.
-    if (currentStrokes().length === 0) return;
+    // Cleared (or undone to nothing), or another model picked, while this prediction ran: it is stale.
+    if (currentStrokes().length === 0 || predictor !== state.predictor) return;
     state.topLabel = ui.showPredictions(state.labels, probabilities, state.threshold);
     ui.showInfo({ backend: state.backend, milliseconds, where: state.predictor.where });
     const detail = {
@@ -319,6 +320,70 @@ document.addEventListener('keydown', (event) => {
   }
 });
 
+const MODEL_KEY = 'sketch.model';
+const DEFAULT_MODEL = 'shipped';
+
+/** The models the server offers (cached by the service worker, so the list works offline too). */
+async function listModels() {
+  try {
+    const response = await fetch('models');
+    if (!response.ok) throw new Error(`models: ${response.status}`);
+    return (await response.json()).models;
+  } catch {
+    return [{ id: DEFAULT_MODEL, classes: null, default: true }];
+  }
+}
+
+/** A model's name for people: "Body parts", or the shipped model's "Quick, Draw! things". */
+function modelTitle({ id, classes }) {
+  const name = id === DEFAULT_MODEL ? 'Quick, Draw! things' : id[0].toUpperCase() + id.slice(1).replaceAll('-', ' ');
+  return classes ? `${name} (${classes})` : name;
+}
+
+/** Load a model by id and make it the one that guesses; the drawing stays, and is guessed again. */
+async function useModel(id) {
+  const base = `models/${id}/`;
+  let metadata;
+  try {
+    const response = await fetch(`${base}metadata.json`);
+    if (!response.ok) throw new Error(`${base}metadata.json: ${response.status}`);
+    metadata = await response.json();
+  } catch (error) {
+    ui.showStatus(`The model could not be loaded (${error.message}). Reload to try again.`);
+    return false;
+  }
+  const predictor = await createPredictor({
+    modelUrl: `${base}model.json`,
+    modelId: id,
+    labels: metadata.labels,
+    backend: params.get('backend') || undefined,
+  });
+  state.predictor = predictor;
+  state.modelId = id;
+  state.labels = metadata.labels;
+  state.threshold = metadata.confidence_threshold ?? 0.5;
+  ui.showClasses(state.labels, state.samples);
+  state.backend = state.predictor.describe(); // Once: the backend does not change after loading.
+  ui.showInfo({ backend: state.backend, where: state.predictor.where });
+  document.body.dataset.backend = state.predictor.backend;
+  document.body.dataset.model = id;
+  ui.clearPredictions();
+  if (currentStrokes().length > 0) scheduler.request();
+  return true;
+}
+
+/** The address's ?model=, else the one chosen last time in this browser, else the shipped one. */
+function chosenModel(models) {
+  const known = new Set(models.map(({ id }) => id));
+  for (const candidate of [params.get('model'), globalThis.localStorage?.getItem(MODEL_KEY)]) {
+    if (candidate && known.has(candidate)) return candidate;
+    if (candidate && candidate === params.get('model')) {
+      ui.showMessage(`There is no model "${candidate}" here; showing the shipped one.`, { error: true });
+    }
+  }
+  return DEFAULT_MODEL;
+}
+
 async function start() {
   ui.openGalleryOnWideScreens();
   ui.setHistoryButtons(drawing);
@@ -328,37 +393,29 @@ async function start() {
     navigator.serviceWorker.register('sw.js')
       .catch((error) => console.info(`offline use is unavailable: ${error.message}`));
   }
-  let metadata;
   try {
-    const response = await fetch('model/metadata.json');
-    if (!response.ok) throw new Error(`model/metadata.json: ${response.status}`);
-    metadata = await response.json();
-  } catch (error) {
-    ui.showStatus(`The model could not be loaded (${error.message}). Reload to try again.`);
-    return;
-  }
-  state.labels = metadata.labels;
-  state.threshold = metadata.confidence_threshold ?? 0.5;
-  let samples = {};
-  try {
-    samples = (await (await fetch('gallery.json')).json()).samples ?? {};
+    state.samples = (await (await fetch('gallery.json')).json()).samples ?? {};
   } catch {
-    // The gallery is decoration: without it the class names still show.
+    state.samples = {}; // The gallery is decoration: without it the class names still show.
   }
-  ui.showClasses(state.labels, samples);
-  state.predictor = await createPredictor({
-    modelUrl: 'model/model.json',
-    labels: state.labels,
-    backend: params.get('backend') || undefined,
-  });
-  state.backend = state.predictor.describe(); // Once: the backend does not change after loading.
-  ui.showInfo({ backend: state.backend, where: state.predictor.where });
-  document.body.dataset.backend = state.predictor.backend;
+  const models = await listModels();
+  const id = chosenModel(models);
+  ui.showModels(models.map((model) => [model.id, modelTitle(model)]), id);
+  if (!(await useModel(id))) return;
   document.body.dataset.ready = 'true';
   window.sketch.readyAt = performance.now(); // Navigation start is 0: this is the cold start.
-  if (currentStrokes().length === 0) ui.clearPredictions();
-  else scheduler.request();
 }
+
+// Picking a model: remembered in this browser and in the address (so a link opens the same model).
+document.getElementById('model-choice').addEventListener('change', async (event) => {
+  const id = event.target.value;
+  globalThis.localStorage?.setItem(MODEL_KEY, id);
+  const url = new URL(window.location.href);
+  url.searchParams.set('model', id);
+  window.history.replaceState(null, '', url);
+  document.body.dataset.ready = 'false';
+  if (await useModel(id)) document.body.dataset.ready = 'true';
+});
 
 window.sketch = {
   drawing,

@@ -88,10 +88,11 @@ export class LocalPredictor {
   }
 }
 
-/** POST /predict: the server runs the same model on the same rasterizer. */
+/** POST /predict: the server runs the same model (by its id) on the same rasterizer. */
 export class ServerPredictor {
-  constructor(labels) {
+  constructor(labels, modelId) {
     this.labels = labels;
+    this.modelId = modelId;
     this.backend = 'server';
     this.where = 'server';
   }
@@ -104,7 +105,7 @@ export class ServerPredictor {
     const response = await fetch('predict', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ strokes }),
+      body: JSON.stringify({ strokes, model: this.modelId }),
     });
     const body = await response.json();
     if (!response.ok) throw new Error(body.error || `the server answered ${response.status}`);
@@ -117,7 +118,7 @@ export class ServerPredictor {
 }
 
 /** TF.js when it loads; otherwise the server, with the reason logged for the curious. */
-export async function createPredictor({ modelUrl, labels, backend }) {
+export async function createPredictor({ modelUrl, modelId, labels, backend }) {
   if (backend !== 'server') {
     try {
       return await LocalPredictor.create({ modelUrl, backend });
@@ -125,5 +126,5 @@ export async function createPredictor({ modelUrl, labels, backend }) {
       console.warn(`TF.js could not run here, so the server will predict: ${error.message}`);
     }
   }
-  return new ServerPredictor(labels);
+  return new ServerPredictor(labels, modelId);
 }

@@ -103,6 +103,13 @@ export function showInfo({ backend, milliseconds, where }) {
 }
 
 /** The classes as a small gallery: a real drawing of each (when there is one) and its name. */
+/** The model picker: [id, title] pairs, shown only when there is a choice. */
+export function showModels(models, chosen) {
+  const select = byId('model-choice');
+  select.replaceChildren(...models.map(([id, title]) => new Option(title, id, false, id === chosen)));
+  byId('model-picker').hidden = models.length < 2;
+}
+
 /** The class gallery starts open where it sits beside the canvas, closed where it would push the rest down. */
 export function openGalleryOnWideScreens() {
   byId('classes').open = window.matchMedia('(min-width: 860px)').matches;
