@@ -20,6 +20,15 @@ SHARED_DATA = ROOT.parent / "shared" / "data" / "quickdraw"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
+def cli_in_process(capsys, main, *args):
+    """A command's main(argv) as the CLI runs it, in this process: (exit status, what it wrote to stderr)."""
+    try:
+        status = main(list(args))
+    except SystemExit as exit_:  # argparse's own errors
+        status = exit_.code
+    return status, capsys.readouterr().err
+
+
 def write_tiny_class(path, rows, seed):
     """Random sparse 'drawings' (a bright block per class at a class-specific place) so a CNN can learn."""
     generator = np.random.default_rng(seed)

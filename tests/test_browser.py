@@ -45,6 +45,7 @@ def canvas_point(box, x, y):
 
 
 def draw(page, drawing, steps=1):
+    page.locator("#canvas").scroll_into_view_if_needed()  # as a person scrolls back to draw
     box = page.locator("#canvas").bounding_box()
     for xs, ys in drawing:
         page.mouse.move(*canvas_point(box, xs[0], ys[0]))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import export
-from conftest import ROOT
+from conftest import ROOT, cli_in_process
 from training.webmodel import WebModelError, load_web_model
 
 COMMITTED_MODEL = ROOT / "web" / "model"
@@ -72,11 +72,7 @@ def test_broken_model_folder_is_named(float32_export, tmp_path, damage, message)
 
 
 def run_export_cli(capsys, *args):
-    try:
-        status = export.main(list(args))
-    except SystemExit as exit_:  # argparse's own errors
-        status = exit_.code
-    return status, capsys.readouterr().err
+    return cli_in_process(capsys, export.main, *args)
 
 
 def test_export_cli_errors(tmp_path, capsys):

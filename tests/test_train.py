@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, cli_in_process
 
 
 def test_smoke_run_writes_every_artifact(smoke_run):
@@ -38,11 +38,7 @@ def main_in_process(capsys, *args):
     """training.train.main as the CLI runs it, in this process (no TensorFlow start-up per case)."""
     from training import train
 
-    try:
-        status = train.main(list(args))
-    except SystemExit as exit_:  # argparse's own errors
-        status = exit_.code
-    return status, capsys.readouterr().err
+    return cli_in_process(capsys, train.main, *args)
 
 
 @pytest.fixture()
