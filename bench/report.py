@@ -132,6 +132,27 @@ def main(argv=None):
                   f"p99 {latency['p99']:.0f} ms, {load_test['errors']} errors.", ""]
     if hostile:
         lines += reliability_lines(hostile)
+    teach = None if readme else load("teach")
+    if teach:
+        built_in = teach["built_in_real_strokes_top1"]
+        lines += [f"Teaching by class means (`python -m bench.teach`): a class taught from "
+                  f"{teach['examples_per_taught_class']} drawings, on the shipped network's features. *Nearest mean*: "
+                  "the drawing goes to the most similar of all class means (the 34 built-in ones from their "
+                  "bitmaps). *Beside the softmax*: the model's softmax picks a built-in class, and a taught class "
+                  "wins only when the drawing is more similar to its mean than to the picked class's mean.", "",
+                  "| new class recognized (leave one drawing out) | " + " | ".join(teach["new_classes"]) + " | all |",
+                  "|---|" + "---|" * (len(teach["new_classes"]) + 1),
+                  "| nearest mean | " + " | ".join(percent(value["recognized"]) for value in teach["new_classes"].values())
+                  + f" | {percent(teach['new_classes_recognized'])} |",
+                  "| beside the softmax | " + " | ".join(percent(value["recognized_beside_softmax"])
+                                                        for value in teach["new_classes"].values())
+                  + f" | {percent(teach['new_classes_recognized_beside_softmax'])} |", "",
+                  f"| the built-in classes' {teach['built_in_drawings']} real strokes | no class taught | 1 taught "
+                  "| 3 taught | 6 taught |", "|---|---|---|---|---|",
+                  f"| nearest mean | {percent(built_in['nearest_mean_0_new'])} | {percent(built_in['nearest_mean_1_new'])} "
+                  f"| {percent(built_in['nearest_mean_3_new'])} | {percent(built_in['nearest_mean_6_new'])} |",
+                  f"| beside the softmax | {percent(built_in['softmax'])} | {percent(built_in['beside_softmax_1_new'])} "
+                  f"| {percent(built_in['beside_softmax_3_new'])} | {percent(built_in['beside_softmax_6_new'])} |", ""]
     print("\n".join(lines))
     return 0
 

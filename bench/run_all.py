@@ -3,7 +3,7 @@
     python -m bench.run_all
 
 Runs accuracy, quantization, Python speed, browser speed, candidate architectures' speed, the /predict
-load test and the worst cases at the limits one after another (each writes its bench/results/<name>.json),
+load test, the worst cases at the limits, teaching by class means and the rasterizer's fidelity one after another (each writes its bench/results/<name>.json),
 adds the shipped model's training time, writes bench/results/summary.json and prints the README tables.
 """
 
@@ -14,7 +14,7 @@ import sys
 from bench.common import RESULTS, ROOT, write_result
 
 BENCHMARKS = ["bench.accuracy", "bench.quantization", "bench.python_speed", "bench.browser_speed",
-              "bench.architectures", "bench.load_test", "bench.hostile"]
+              "bench.architectures", "bench.load_test", "bench.hostile", "bench.teach", "bench.fidelity"]
 
 
 def main():
