@@ -31,7 +31,9 @@ from training.raster import RASTER_PARAMETERS
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 FLOAT32_TOLERANCE = 1e-5
-EXPORT_FILE = re.compile(r"(model\.json|metadata\.json|group\d+-shard\d+of\d+\.bin)")
+EXPORT_FILE = re.compile(r"(model\.json|metadata\.json|class_means\.bin|group\d+-shard\d+of\d+\.bin)")
+FEATURE_LAYER = "flatten"       # the layer whose output the page compares drawings by when it is taught
+MEANS_PER_CLASS = 300           # drawings averaged per class for its shipped mean
 QUANTIZATIONS = ("none", "float16", "uint8")
 DATA_CREDIT = {
     "name": "Quick, Draw! dataset by Google",
@@ -176,6 +178,7 @@ def export(run_dir, out, quantize="none", overwrite=False):
                                          quantization_dtype_map=quantization_map)
         report = verify(model, staging, config, quantize)
         model_hash = weights_hash(staging)
+        means = write_class_means(staging, config)
         size_bytes = sum(path.stat().st_size for path in staging.iterdir())
         metadata = {
             "name": config["model"],
@@ -197,6 +200,7 @@ def export(run_dir, out, quantize="none", overwrite=False):
             "training": {"seed": config["seed"], "epochs_run": metrics.get("epochs_run"),
                          "training_seconds": metrics.get("training_seconds")},
             "data": DATA_CREDIT,
+            **({"class_means": means} if means else {}),
         }
         (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
     report["model_hash"] = model_hash
@@ -204,6 +208,54 @@ def export(run_dir, out, quantize="none", overwrite=False):
     if replaced:
         report["replaced"] = replaced
     return report
+
+
+def class_images(config):
+    """Up to MEANS_PER_CLASS drawings of each class as model inputs: training bitmaps, or a few-shot run's
+    stroke drawings; (images, labels), or None when neither is on this machine."""
+    try:
+        data = quickdraw.load_data(config["data_dir"], config["classes"], seed=config["seed"],
+                                   validation_fraction=config.get("validation_fraction", 0.1))
+    except (KeyError, ValueError):
+        data = None
+    if data is not None:
+        classes, rows = data.splits["train"]
+        chosen = np.concatenate([np.nonzero(classes == class_id)[0][:MEANS_PER_CLASS]
+                                 for class_id in range(len(config["classes"]))])
+        return data.gather(classes[chosen], rows[chosen]), classes[chosen]
+    if config.get("strokes_dir") and Path(config["strokes_dir"]).is_dir():
+        from training.fewshot import images_of, load_drawings
+
+        try:
+            drawings, labels = load_drawings(config["strokes_dir"], config["classes"])
+        except ValueError:
+            return None
+        return images_of(drawings), labels
+    return None
+
+
+def write_class_means(folder, config):
+    """class_means.bin: each class's mean feature vector (FEATURE_LAYER, each drawing's scaled to length 1),
+    as the exported model computes it, quantized to uint8 (value = q / 255; the features are ReLU outputs, so
+    the means lie in [0, 1]). The page compares a drawing with them when a person teaches it a new class.
+    Returns the metadata entry, or None without drawings to average or without the layer."""
+    import tf_keras as keras
+
+    from training.webmodel import load_layers_model
+
+    found = class_images(config)
+    model = load_layers_model(folder)
+    if found is None or FEATURE_LAYER not in [layer.name for layer in model.layers]:
+        return None
+    images, labels = found
+    features = keras.Model(model.input, model.get_layer(FEATURE_LAYER).output).predict(images, batch_size=512,
+                                                                                          verbose=0)
+    features /= np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    means = np.array([features[labels == class_id].mean(axis=0) for class_id in range(len(config["classes"]))])
+    assert means.min() >= 0, "ReLU features average to non-negative means"
+    (folder / "class_means.bin").write_bytes(np.round(np.clip(means, 0, 1) * 255).astype(np.uint8).tobytes())
+    return {"file": "class_means.bin", "layer": FEATURE_LAYER, "shape": list(means.shape), "dtype": "uint8",
+            "scale": "value = q / 255", "drawings_per_class": MEANS_PER_CLASS}
 
 
 def verify(model, folder, config, quantize):

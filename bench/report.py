@@ -132,8 +132,19 @@ def main(argv=None):
                   f"p99 {latency['p99']:.0f} ms, {load_test['errors']} errors.", ""]
     if hostile:
         lines += reliability_lines(hostile)
-    teach = None if readme else load("teach")
-    if teach:
+    teach = load("teach")
+    if teach and readme:
+        built_in = teach["built_in_real_strokes_top1"]
+        lines += [f"Teaching it new things in the browser (`python -m bench.teach`): each of the "
+                  f"{len(teach['new_classes'])} shared stroke classes the model does not know, taught from "
+                  f"{teach['examples_per_taught_class']} drawings, holding one out in turn:", "",
+                  "| " + " | ".join(teach["new_classes"]) + " | all |", "|" + "---|" * (len(teach["new_classes"]) + 1),
+                  "| " + " | ".join(percent(value["recognized_beside_softmax"]) for value in teach["new_classes"].values())
+                  + f" | {percent(teach['new_classes_recognized_beside_softmax'])} |", "",
+                  f"The built-in classes' {teach['built_in_drawings']} real strokes with 0, 1, 3 and 6 taught classes: "
+                  f"{percent(built_in['softmax'])}, {percent(built_in['beside_softmax_1_new'])}, "
+                  f"{percent(built_in['beside_softmax_3_new'])} and {percent(built_in['beside_softmax_6_new'])}.", ""]
+    if teach and not readme:
         built_in = teach["built_in_real_strokes_top1"]
         lines += [f"Teaching by class means (`python -m bench.teach`): a class taught from "
                   f"{teach['examples_per_taught_class']} drawings, on the shipped network's features. *Nearest mean*: "

@@ -6,8 +6,8 @@ in-browser teaching, before the page does it.
 
 A drawing's features are the shipped web model's flattened 3x3x128 grid, scaled to length 1. A class is
 the mean of its examples' features; a drawing goes to the class whose mean is most similar (cosine). The
-built-in classes' means come from 300 training bitmaps each, so built-in and taught classes are compared on
-one scale.
+built-in classes' means are the ones the model ships (class_means.bin, written by export.py from 300
+training bitmaps each), so built-in and taught classes are compared on one scale, as web/js/taught.js does.
 1. New classes: for each shared stroke class the model does not know, every drawing is held out in turn
    and the class is taught from EXAMPLES of the others (seeded); a hit is the held-out drawing's nearest
    mean being its own class, among the 34 built-in classes and the taught one.
@@ -23,7 +23,6 @@ import numpy as np
 from bench.common import ROOT, SHARED, machine, write_result
 
 EXAMPLES = 5           # drawings a person gives to teach a class
-BITMAPS_PER_CLASS = 300
 SUBSETS = 5            # seeded choices of which classes are taught, for 1 and 3 new classes
 
 
@@ -44,14 +43,9 @@ def main():
 
     data_dir = SHARED / "data" / "quickdraw"
     rng = np.random.default_rng(quickdraw.DEFAULT_SEED)
-    data = quickdraw.load_data(data_dir, labels, seed=quickdraw.DEFAULT_SEED, validation_fraction=0.03)
-    train_classes, train_rows = data.splits["train"]
-    built_in_means = []
-    for class_id in range(len(labels)):
-        rows = rng.choice(train_rows[train_classes == class_id], BITMAPS_PER_CLASS, replace=False)
-        images = data.gather(np.full(len(rows), class_id), np.sort(rows))
-        built_in_means.append(features(images).mean(axis=0))
-    built_in_means = np.array(built_in_means)
+    shipped = metadata["class_means"]
+    built_in_means = np.frombuffer((ROOT / "web" / "model" / shipped["file"]).read_bytes(),
+                                   np.uint8).reshape(shipped["shape"]).astype(np.float32) / 255
 
     unknown = sorted(path.stem for path in (data_dir / "strokes").glob("*.ndjson") if path.stem not in labels)
     new_drawings, new_labels = load_drawings(data_dir / "strokes", unknown)
@@ -109,7 +103,7 @@ def main():
         built_in[f"beside_softmax_{count}_new"] = round(float(np.mean(beside)), 4)
 
     write_result("teach", {
-        "examples_per_taught_class": EXAMPLES, "built_in_means_from_bitmaps": BITMAPS_PER_CLASS,
+        "examples_per_taught_class": EXAMPLES, "built_in_means": "web/model/" + shipped["file"],
         "new_classes": recognized, "new_classes_recognized": share("recognized"),
         "new_classes_recognized_beside_softmax": share("recognized_beside_softmax"),
         "built_in_real_strokes_top1": built_in, "built_in_drawings": int(len(known_labels)), "machine": machine(),

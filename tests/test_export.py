@@ -29,7 +29,7 @@ def test_float32_export_matches_keras(float32_export):
     assert metadata["labels"] == ["eye", "hand", "nose"]
     assert metadata["model_hash"] == export.weights_hash(out)
     assert metadata["raster"]["line_diameter"] == 16 and metadata["data"]["licence"] == "CC BY 4.0"
-    assert {path.name for path in out.iterdir()} == {"model.json", "metadata.json", "group1-shard1of1.bin"}
+    assert {path.name for path in out.iterdir()} == {"model.json", "metadata.json", "group1-shard1of1.bin", "class_means.bin"}
 
 
 @pytest.mark.parametrize("quantize", ["float16", "uint8"])
@@ -127,6 +127,12 @@ def report_hash(folder):
 def test_committed_web_model_labels_match_outputs():
     model, metadata = load_web_model(COMMITTED_MODEL)
     assert model.output_shape[-1] == len(metadata["labels"]) == len(set(metadata["labels"]))
+    # The class means the page compares taught classes with: one uint8 row of 1,152 features per class.
+    means = metadata["class_means"]
+    assert means["shape"] == [len(metadata["labels"]), 1152] and means["layer"] == "flatten"
+    values = np.frombuffer((COMMITTED_MODEL / means["file"]).read_bytes(), np.uint8).reshape(means["shape"]) / 255
+    assert np.allclose(np.linalg.norm(values, axis=1), np.linalg.norm(values, axis=1).mean(), rtol=0.3)
+    assert values.max() > 0
     assert metadata["model_hash"] == export.weights_hash(COMMITTED_MODEL)
     run = ROOT / "runs" / metadata["name"]
     assert json.loads((run / "config.json").read_text())["classes"] == metadata["labels"]

@@ -51,6 +51,7 @@ def test_a_fewshot_run_exports_and_loads_like_any_run(smoke_run, fewshot_data, t
     model, metadata = load_web_model(tmp_path / "web")
     assert metadata["labels"] == ["eye", "hand", "nose"] and model.output_shape == (None, 3)
     assert metadata["metrics"]["test_top1"] == metrics["test"]["top1"]
+    assert metadata["class_means"]["shape"] == [3, model.get_layer("flatten").output_shape[-1]]
 
 
 @pytest.mark.parametrize("arguments, message", [

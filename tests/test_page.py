@@ -349,3 +349,61 @@ def test_every_gallery_sample_is_recognized_as_its_class():
         images = np.array([raster.rasterize(samples[name]) for name in names], dtype=np.float32) / 255
         predicted = model.predict(images.reshape(-1, 28, 28, 1), verbose=0).argmax(axis=1)
         assert [names[index] for index in predicted] == names, folder
+
+
+def spiral(turns, phase, points=40):
+    """A spiral drawing in 0..255 units: a thing the shipped model does not know."""
+    import math
+
+    xs, ys = [], []
+    for i in range(points):
+        angle, radius = phase + turns * 2 * math.pi * i / (points - 1), 10 + 110 * i / (points - 1)
+        xs.append(round(128 + radius * math.cos(angle)))
+        ys.append(round(128 + radius * math.sin(angle)))
+    return [[xs, ys]]
+
+
+def test_teaching_a_new_class_in_the_browser(sized, live_server, tmp_path):
+    """Name a thing, add five drawings, and the guesses include it; renamed, kept, exported, deleted, imported."""
+    page = open_page(sized[1], live_server)
+    page.evaluate("document.getElementById('taught-panel').open = true")
+    page.fill("#taught-name", "spiral")
+    assert page.is_disabled("#taught-add")  # nothing drawn yet
+    for index in range(5):
+        draw(page, spiral(2.5 + 0.2 * index, index))
+        page.click("#taught-add")
+        assert page.evaluate("window.sketch.drawing.strokes.length") == 0  # cleared for the next one
+    assert "5 drawings" in page.inner_text("#taught-list")
+    draw(page, spiral(3.0, 2.5))
+    assert settled_guesses(page)[0][0] == "spiral"
+    page.keyboard.press("Escape")
+    draw(page, first_drawing("cat"))
+    assert settled_guesses(page)[0][0] == "cat"  # the built-in classes still win their own drawings
+    page.fill("#taught-list li input", "swirl")
+    page.click("#taught-list li button[data-action=rename]")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=60_000)
+    assert page.evaluate("window.sketch.state.taughtNames") == ["swirl"]  # kept in this browser
+    assert "swirl" in page.evaluate("document.getElementById('class-list').textContent")  # in the gallery
+    draw(page, spiral(3.0, 2.5))
+    assert settled_guesses(page)[0][0] == "swirl"
+    page.evaluate("document.getElementById('taught-panel').open = true")
+    with page.expect_download() as download_info:
+        page.click("#taught-export")
+    path = tmp_path / "taught.ndjson"
+    download_info.value.save_as(path)
+    assert [json.loads(line)["word"] for line in path.read_text().splitlines()] == ["swirl"] * 5
+    page.click("#taught-list li button[data-action=delete]")
+    assert page.evaluate("window.sketch.state.taughtNames") == []
+    assert settled_guesses(page)[0][0] != "swirl"
+    page.set_input_files("#taught-import", str(path))
+    wait_until(page, "window.sketch.state.taughtNames.length === 1")
+    assert "Imported 5 drawings" in page.inner_text("#message")
+    assert page.errors == []
+
+
+def test_teaching_is_hidden_where_the_server_predicts(desktop, live_server):
+    desktop.route("**/vendor/**", lambda route: route.abort())
+    page = open_page(desktop, live_server)
+    assert page.get_attribute("body", "data-backend") == "server"
+    assert page.is_hidden("#taught-panel")

@@ -283,6 +283,8 @@ def test_odd_paths_never_break_the_server(client, path, prefix):
     ("/model/model.json", "application/json"),
     ("/model/metadata.json", "application/json"),
     ("/model/group1-shard1of1.bin", "application/octet-stream"),
+    ("/model/class_means.bin", "application/octet-stream"),
+    ("/models/body-parts/class_means.bin", "application/octet-stream"),
     ("/vendor/tf.es2017.min.js", "text/javascript"),
     ("/vendor/tfjs-backend-wasm-simd.wasm", "application/wasm"),
 ])

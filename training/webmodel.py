@@ -37,8 +37,15 @@ def read_model_files(folder, names=("metadata.json", "model.json")):
         shards = [path for group in manifest for path in group["paths"]]
     except (ValueError, KeyError, TypeError) as error:
         raise WebModelError(f"model folder {folder}: cannot load the model ({error})") from None
+    try:
+        metadata = json.loads(files["metadata.json"]) if "metadata.json" in files else {}
+    except ValueError as error:
+        raise WebModelError(f"model folder {folder}: metadata.json is not JSON ({error})") from None
+    means = metadata.get("class_means") if isinstance(metadata, dict) else None
+    if means:
+        shards.append(means["file"])
     for name in shards:
-        # Shards sit beside model.json; a path elsewhere is not ours to read.
+        # Shards (and the class means) sit beside model.json; a path elsewhere is not ours to read.
         if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):
             raise WebModelError(f"model folder {folder}: model.json names a shard outside the folder: {name!r}")
         if not (folder / name).is_file():

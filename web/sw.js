@@ -14,7 +14,7 @@ const MODEL_PREFIX = 'sketch-model-';
 const SHELL = [
   './', 'models', 'css/app.css', 'manifest.webmanifest', 'gallery.json', 'icons/icon-192.png', 'icons/icon-512.png',
   'js/main.js', 'js/canvas.js', 'js/drawing.js', 'js/ink.js', 'js/model.js', 'js/raster.js', 'js/ui.js',
-  'js/share.js', 'js/corrections.js',
+  'js/share.js', 'js/corrections.js', 'js/taught.js',
   'vendor/tf.es2017.min.js', 'vendor/tf-backend-wasm.es2017.min.js', 'vendor/tfjs-backend-wasm.wasm',
   'vendor/tfjs-backend-wasm-simd.wasm', 'vendor/tfjs-backend-wasm-threaded-simd.wasm',
 ];
@@ -46,6 +46,7 @@ async function cacheModel(id) {
   const metadata = await metadataResponse.clone().json();
   const modelResponse = await fetch(`${base}model.json`, { cache: 'no-cache' });
   const shards = (await modelResponse.clone().json()).weightsManifest.flatMap((group) => group.paths);
+  if (metadata.class_means) shards.push(metadata.class_means.file); // for teaching it new classes
   const name = cacheNameOf(id, metadata.model_hash);
   const cache = await caches.open(name);
   await cache.put(`${base}metadata.json`, metadataResponse);

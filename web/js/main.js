@@ -16,6 +16,7 @@ import {
   MAX_POINTS, MAX_STROKES, rasterize, tooManyPointsMessage, tooManyStrokesMessage,
 } from './raster.js';
 import { download, parseNdjson, toNdjsonLine, toPngBlob } from './share.js';
+import { SUGGESTED_DRAWINGS, TaughtClasses, besideSoftmax, meanOf } from './taught.js';
 import * as ui from './ui.js';
 
 const params = new URLSearchParams(window.location.search);
@@ -24,7 +25,11 @@ const drawing = new Drawing();
 const canvas = new DrawingCanvas(document.getElementById('canvas'));
 const state = {
   predictor: null, modelId: '', backend: '', labels: [], threshold: 0.5, topLabel: '', replay: null, samples: {},
+  taught: null, taughtNames: [], taughtMeans: [],
 };
+
+/** The built-in classes, then the taught ones: the order of every probability vector the page shows. */
+const allLabels = () => [...state.labels, ...state.taughtNames];
 const corrections = new Corrections();
 
 // A replay draws the whole loaded drawing in this long, however many points it has.
@@ -100,17 +105,25 @@ async function runPrediction(inputTime) {
     }
     const bitmap = rasterize(strokes);
     ui.showPreview(bitmap);
-    const { predictor } = state;
+    const { predictor, taughtMeans } = state;
+    const labels = allLabels();
     const started = performance.now();
-    const probabilities = await predictor.predict({ bitmap, strokes });
+    let probabilities;
+    if (taughtMeans.length > 0 && predictor.canBeTaught) {
+      const output = await predictor.predictWithFeatures({ bitmap });
+      probabilities = besideSoftmax(output.probabilities, output.features, predictor.classMeans, taughtMeans);
+    } else {
+      probabilities = await predictor.predict({ bitmap, strokes });
+    }
     const milliseconds = performance.now() - started;
-    // Cleared (or undone to nothing), or another model picked, while this prediction ran: it is stale.
-    if (currentStrokes().length === 0 || predictor !== state.predictor) return;
-    state.topLabel = ui.showPredictions(state.labels, probabilities, state.threshold);
+    // Cleared (or undone to nothing), another model picked or the taught classes changed while this
+    // prediction ran: it is stale.
+    if (currentStrokes().length === 0 || predictor !== state.predictor || taughtMeans !== state.taughtMeans) return;
+    state.topLabel = ui.showPredictions(labels, probabilities, state.threshold);
     ui.showInfo({ backend: state.backend, milliseconds, where: state.predictor.where });
     const detail = {
       probabilities: Array.from(probabilities),
-      labels: state.labels,
+      labels,
       strokes: strokes.length,
       inProgress: canvas.stroke !== null,
       predictMilliseconds: milliseconds,
@@ -144,6 +157,7 @@ function drawingChanged(inputTime = performance.now()) {
   ui.setHistoryButtons(drawing);
   ui.showCorrections(corrections.count, !drawing.isEmpty);
   ui.showHint(drawing.isEmpty && canvas.stroke === null);
+  ui.enableTaughtAdd(!drawing.isEmpty);
   if (drawing.isEmpty) {
     scheduler.reset();
     ui.clearPredictions();
@@ -358,11 +372,19 @@ async function useModel(id) {
     labels: metadata.labels,
     backend: params.get('backend') || undefined,
   });
+  if (metadata.class_means && predictor.enableTeaching) {
+    try {
+      await predictor.enableTeaching(base, metadata.class_means);
+    } catch (error) {
+      console.info(`teaching new classes is unavailable: ${error.message}`);
+    }
+  }
   state.predictor = predictor;
   state.modelId = id;
   state.labels = metadata.labels;
   state.threshold = metadata.confidence_threshold ?? 0.5;
-  ui.showClasses(state.labels, state.samples);
+  state.taught = new TaughtClasses(globalThis.localStorage, id, metadata.labels);
+  await taughtChanged();
   state.backend = state.predictor.describe(); // Once: the backend does not change after loading.
   ui.showInfo({ backend: state.backend, where: state.predictor.where });
   document.body.dataset.backend = state.predictor.backend;
@@ -382,6 +404,28 @@ function chosenModel(models) {
     }
   }
   return DEFAULT_MODEL;
+}
+
+/** Recompute the taught classes' means (the model's features of their drawings) and show them. */
+async function taughtChanged() {
+  const { predictor, taught } = state;
+  const names = predictor.canBeTaught ? taught.names() : [];
+  const means = [];
+  for (const name of names) {
+    const features = [];
+    for (const strokes of taught.drawings(name)) {
+      features.push((await predictor.predictWithFeatures({ bitmap: rasterize(strokes) })).features);
+    }
+    means.push(meanOf(features));
+  }
+  state.taughtNames = names;
+  state.taughtMeans = means;
+  const samples = { ...state.samples };
+  for (const name of names) [samples[name]] = taught.drawings(name);
+  ui.showClasses(allLabels(), samples);
+  ui.showTaught(names.map((name) => [name, taught.drawings(name).length]), predictor.canBeTaught, SUGGESTED_DRAWINGS);
+  ui.enableTaughtAdd(!drawing.isEmpty);
+  if (currentStrokes().length > 0) scheduler.request();
 }
 
 async function start() {
@@ -405,6 +449,58 @@ async function start() {
   document.body.dataset.ready = 'true';
   window.sketch.readyAt = performance.now(); // Navigation start is 0: this is the cold start.
 }
+
+// Teaching new classes: a name and a few drawings, kept in this browser for the model in use.
+document.getElementById('taught-add').addEventListener('click', async () => {
+  const name = document.getElementById('taught-name').value;
+  if (drawing.isEmpty) return;
+  let count;
+  try {
+    count = state.taught.add(name, drawing.strokes);
+  } catch (error) {
+    ui.showMessage(`Could not teach it: ${error.message}.`, { error: true });
+    return;
+  }
+  const more = count < SUGGESTED_DRAWINGS ? ` Draw another one: about ${SUGGESTED_DRAWINGS} teach it well.` : '';
+  ui.showMessage(`Added a drawing of ${name.trim()} (${count} so far).${more}`);
+  drawing.clear();
+  drawingChanged();
+  await taughtChanged();
+});
+document.getElementById('taught-list').addEventListener('click', async (event) => {
+  const button = event.target.closest('button[data-action]');
+  if (!button) return;
+  const { name } = button.closest('li').dataset;
+  if (button.dataset.action === 'delete') {
+    state.taught.remove(name);
+    ui.showMessage(`Forgot ${name}.`);
+  } else {
+    const newName = button.closest('li').querySelector('input').value;
+    try {
+      ui.showMessage(`Renamed ${name} to ${state.taught.rename(name, newName)}.`);
+    } catch (error) {
+      ui.showMessage(`Could not rename ${name}: ${error.message}.`, { error: true });
+      return;
+    }
+  }
+  await taughtChanged();
+});
+document.getElementById('taught-export').addEventListener('click', () => {
+  download(new Blob([state.taught.toNdjson()], { type: 'application/x-ndjson' }), `taught-${state.modelId}.ndjson`);
+});
+document.getElementById('taught-import').addEventListener('change', async (event) => {
+  const [file] = event.target.files;
+  event.target.value = '';
+  if (!file) return;
+  try {
+    if (file.size > MAX_FILE_BYTES) throw new Error(`it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
+    ui.showMessage(`Imported ${state.taught.importNdjson(await file.text())} drawings from ${file.name}.`);
+  } catch (error) {
+    ui.showMessage(`Could not import ${file.name}: ${error.message}. Nothing was added.`, { error: true });
+    return;
+  }
+  await taughtChanged();
+});
 
 // Picking a model: remembered in this browser and in the address (so a link opens the same model).
 document.getElementById('model-choice').addEventListener('change', async (event) => {

@@ -8,6 +8,7 @@
  */
 
 import { IMAGE_SIZE } from './raster.js';
+import { unitLength } from './taught.js';
 
 const VENDOR = 'vendor/';
 const BACKENDS = ['wasm', 'webgl', 'cpu'];
@@ -61,6 +62,39 @@ export class LocalPredictor {
     this.model = model;
     this.backend = backend;
     this.where = 'browser';
+    this.classMeans = null;
+    this.withFeatures = null;
+  }
+
+  /**
+   * Fetch the class means the model ships (metadata.class_means) and prepare one model with two outputs, the
+   * features and the probabilities, so that a drawing is compared with taught classes at no extra run.
+   */
+  async enableTeaching(baseUrl, { file, layer, shape: [rows, columns] }) {
+    const { tf, model } = this;
+    const response = await fetch(`${baseUrl}${file}`);
+    if (!response.ok) throw new Error(`${file}: ${response.status}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length !== rows * columns) throw new Error(`${file} has ${bytes.length} values, not ${rows * columns}`);
+    this.classMeans = { values: Float32Array.from(bytes, (q) => q / 255), columns };
+    this.withFeatures = tf.model({ inputs: model.inputs, outputs: [model.getLayer(layer).output, model.outputs[0]] });
+  }
+
+  get canBeTaught() {
+    return this.withFeatures !== null;
+  }
+
+  /** The drawing's features (scaled to length 1) and the probabilities, from one run of the model. */
+  async predictWithFeatures({ bitmap }) {
+    const { tf } = this;
+    const outputs = tf.tidy(() => this.withFeatures.predict(
+      tf.tensor(Float32Array.from(bitmap, (value) => value / 255), [1, IMAGE_SIZE, IMAGE_SIZE, 1])));
+    try {
+      const [features, probabilities] = await Promise.all(outputs.map((output) => output.data()));
+      return { features: unitLength(features), probabilities };
+    } finally {
+      outputs.forEach((output) => output.dispose());
+    }
   }
 
   describe() {
@@ -99,6 +133,10 @@ export class ServerPredictor {
 
   describe() {
     return 'server (POST /predict)';
+  }
+
+  get canBeTaught() {
+    return false; // the server knows only the classes it was trained on
   }
 
   async predict({ strokes }) {

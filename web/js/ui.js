@@ -103,6 +103,39 @@ export function showInfo({ backend, milliseconds, where }) {
 }
 
 /** The classes as a small gallery: a real drawing of each (when there is one) and its name. */
+/** The taught classes: [name, drawing count] pairs, each renamable and deletable; hidden where the model
+ * cannot be taught (the server fallback). */
+export function showTaught(classes, canTeach, suggested) {
+  byId('taught-panel').hidden = !canTeach;
+  byId('taught-export').disabled = classes.length === 0;
+  byId('taught-list').replaceChildren(...classes.map(([name, count]) => {
+    const item = document.createElement('li');
+    item.dataset.name = name;
+    const input = document.createElement('input');
+    input.value = name;
+    input.maxLength = 40;
+    input.setAttribute('aria-label', `new name for ${name}`);
+    const drawings = document.createElement('span');
+    drawings.className = 'small';
+    drawings.textContent = `${count} drawing${count === 1 ? '' : 's'}${count < suggested ? ` (about ${suggested} work best)` : ''}`;
+    const rename = document.createElement('button');
+    rename.type = 'button';
+    rename.dataset.action = 'rename';
+    rename.textContent = 'Rename';
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.dataset.action = 'delete';
+    remove.textContent = 'Delete';
+    remove.setAttribute('aria-label', `delete ${name}`);
+    item.append(input, drawings, rename, remove);
+    return item;
+  }));
+}
+
+export function enableTaughtAdd(hasDrawing) {
+  byId('taught-add').disabled = !hasDrawing;
+}
+
 /** The model picker: [id, title] pairs, shown only when there is a choice. */
 export function showModels(models, chosen) {
   const select = byId('model-choice');
