@@ -153,7 +153,7 @@ def verification_batch(config):
         from training.fewshot import images_of, load_drawings
 
         try:
-            drawings, labels = load_drawings(config["strokes_dir"], config["classes"])
+            drawings, labels = load_drawings(config["strokes_dir"], config["classes"], config.get("extra_strokes", ()))
             return images_of(drawings), labels
         except ValueError:
             pass
@@ -227,7 +227,7 @@ def class_images(config):
         from training.fewshot import images_of, load_drawings
 
         try:
-            drawings, labels = load_drawings(config["strokes_dir"], config["classes"])
+            drawings, labels = load_drawings(config["strokes_dir"], config["classes"], config.get("extra_strokes", ()))
         except ValueError:
             return None
         return images_of(drawings), labels

@@ -2,7 +2,6 @@
 like any run, one-line errors, and the committed body-parts model."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -56,6 +55,7 @@ def test_a_fewshot_run_exports_and_loads_like_any_run(smoke_run, fewshot_data, t
 
 @pytest.mark.parametrize("arguments, message", [
     (["--classes", "eye", "unicorn"], "no stroke drawings for class 'unicorn'"),
+    (["--classes", "eye", "hand", "--extra-strokes", "nowhere.ndjson"], "--extra-strokes file nowhere.ndjson does not exist"),
     (["--classes", "solo"], None),
     (["--preset", "body-parts", "--classes", "eye"], "give either --classes or --preset"),
     (["--classes", "eye", "hand", "--copies", "-1"], "--copies must be at least 0, got -1"),
@@ -67,7 +67,7 @@ def test_bad_input_is_one_line(fewshot_data, smoke_run, tmp_path, capsys, argume
         arguments = ["--classes", "solo", "eye", "hand"]
         status = fewshot.main([*arguments, "--data-dir", str(fewshot_data), "--base", str(smoke_run),
                                "--out", str(tmp_path / "run")])
-        assert status == 2 and "1 drawing(s); a class needs at least 2" in capsys.readouterr().err
+        assert status == 2 and "class 'solo' has 1 drawing; a class needs at least 2" in capsys.readouterr().err
         return
     status = fewshot.main([*arguments, "--data-dir", str(fewshot_data), "--base", str(smoke_run),
                            "--out", str(tmp_path / "run")])
@@ -123,3 +123,21 @@ def test_the_readme_quotes_the_body_parts_metrics():
     per_class = " | ".join(f"{name} {100 * values['recall']:.0f} % ({values['count']})"
                            for name, values in metrics["per_class"].items())
     assert per_class in readme
+
+
+def test_things_taught_in_the_page_feed_a_fewshot_run(smoke_run, fewshot_data, tmp_path, capsys):
+    """The page's export of taught things (ndjson, word = class) adds drawings, even a whole new class."""
+    taught = tmp_path / "taught-shipped.ndjson"
+    spirals = [[[[int(128 + r * np.cos(r / 9 + k)) for r in range(10, 120, 5)],
+                 [int(128 + r * np.sin(r / 9 + k)) for r in range(10, 120, 5)]]] for k in range(5)]
+    taught.write_text("".join(json.dumps({"word": "spiral", "drawing": drawing}) + "\n" for drawing in spirals))
+    out = tmp_path / "run"
+    status = fewshot.main(["--classes", "eye", "spiral", "--data-dir", str(fewshot_data), "--base", str(smoke_run),
+                           "--extra-strokes", str(taught), "--out", str(out), "--copies", "1"])
+    assert status == 0, capsys.readouterr().err
+    assert json.loads((out / "metrics.json").read_text())["drawings"] == {"eye": 6, "spiral": 5}
+    wrong = tmp_path / "wrong.ndjson"
+    wrong.write_text(json.dumps({"word": "cat", "drawing": spirals[0]}) + "\n")
+    status = fewshot.main(["--classes", "eye", "spiral", "--data-dir", str(fewshot_data), "--base", str(smoke_run),
+                           "--extra-strokes", str(wrong), "--out", str(tmp_path / "other")])
+    assert status == 2 and "drawing labelled 'cat', which is not a class of this run" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """A model for new classes from a few stroke drawings each, on top of the shipped network's features.
 
     python -m training.fewshot --preset body-parts --out runs/body-parts      # then export.py as any run
+    python -m training.fewshot --classes arm spiral --extra-strokes taught-shipped.ndjson --out runs/mine
 
 For classes with only a handful of drawings (the shared stroke files hold 10 to 29 per class), training a
 network is out of the question, but the shipped network already turns a sketch into 1,152 features
@@ -10,7 +11,8 @@ every copy into features, and a new softmax layer learns the classes from them. 
 bitmaps contribute a sample of those. Nothing is fine-tuned: on a few hundred drawings the extra
 parameters would mostly learn the drawings by heart.
 
-Accuracy is measured without a test split: K-fold over the stroke drawings (every drawing is held out
+Classes taught in the page, exported as ndjson, feed it with --extra-strokes: their drawings join their
+classes' stroke files (a class may have only those). Accuracy is measured without a test split: K-fold over the stroke drawings (every drawing is held out
 once, with all the copies made from it), and written per class into metrics.json like any run's test
 figures. The run folder (model.h5, config.json, metrics.json) exports with export.py and serves with
 serve.py --model unchanged. Bad input exits with status 2 and one line.
@@ -75,18 +77,28 @@ def augment(drawing, rng, settings):
     return result
 
 
-def load_drawings(strokes_dir, class_names):
-    """Every stroke drawing of each class: (drawings, class ids); ValueError names a class without any."""
+def load_drawings(strokes_dir, class_names, extra_paths=()):
+    """Every stroke drawing of each class, from its stroke file and from ndjson files of labelled drawings
+    (`word` names the class): (drawings, class ids). ValueError names a class with fewer than two, or a
+    drawing labelled with a class this run does not have."""
+    extra = {name: [] for name in class_names}
+    for path in extra_paths:
+        for record in read_ndjson(path):
+            if record.get("word") not in extra:
+                raise ValueError(f"{path}: drawing labelled {record.get('word')!r}, which is not a class of this run")
+            extra[record["word"]].append(record["drawing"])
     drawings, labels = [], []
     for class_id, name in enumerate(class_names):
         path = Path(strokes_dir) / f"{name}.ndjson"
-        if not path.is_file():
-            raise ValueError(f"no stroke drawings for class {name!r}: {path} does not exist")
-        records = list(read_ndjson(path))
-        if len(records) < 2:
-            raise ValueError(f"{path}: {len(records)} drawing(s); a class needs at least 2")
-        drawings += [record["drawing"] for record in records]
-        labels += [class_id] * len(records)
+        found = [record["drawing"] for record in read_ndjson(path)] if path.is_file() else []
+        found += extra[name]
+        if not found:
+            raise ValueError(f"no stroke drawings for class {name!r}: {path} does not exist and no --extra-strokes "
+                             "drawing is labelled so")
+        if len(found) < 2:
+            raise ValueError(f"class {name!r} has {len(found)} drawing; a class needs at least 2")
+        drawings += found
+        labels += [class_id] * len(found)
     return drawings, np.array(labels, dtype=np.int32)
 
 
@@ -143,7 +155,7 @@ def build(config, out, verbose=True):
     class_names = config["classes"]
     base = keras.models.load_model(Path(config["base"]) / "model.h5", compile=False)
     extractor = keras.Model(base.input, base.get_layer(FEATURE_LAYER).output)
-    drawings, labels = load_drawings(config["strokes_dir"], class_names)
+    drawings, labels = load_drawings(config["strokes_dir"], class_names, config["extra_strokes"])
     rng = np.random.default_rng(config["seed"])
     copies = settings["copies_per_drawing"]
     # Row r of the copies belongs to drawing r // (copies + 1); the first copy of each is the drawing itself.
@@ -216,6 +228,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=quickdraw.DEFAULT_SEED)
     parser.add_argument("--copies", type=int, default=FEWSHOT_DEFAULTS["copies_per_drawing"],
                         help="augmented copies per drawing")
+    parser.add_argument("--extra-strokes", nargs="*", default=[],
+                        help="ndjson files of labelled drawings (things taught in the page, exported) added to "
+                             "their classes")
     args = parser.parse_args(argv)
     out = OutputFolder(args.out, owned=lambda name: name in RUN_FILES, tool="training.fewshot",
                        overwrite=args.overwrite)
@@ -230,14 +245,18 @@ def main(argv=None):
         if not (Path(args.base) / "model.h5").is_file():
             raise ValueError(f"--base {args.base} is not a training run: model.h5 is missing")
         strokes_dir = Path(args.data_dir) / "strokes"
-        load_drawings(strokes_dir, class_names)
+        for path in args.extra_strokes:
+            if not Path(path).is_file():
+                raise ValueError(f"--extra-strokes file {path} does not exist")
+        extra_strokes = [str(Path(path).resolve()) for path in args.extra_strokes]
+        load_drawings(strokes_dir, class_names, extra_strokes)
         out.check()
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     config = {"model": "fewshot", "classes": class_names, "seed": args.seed,
               "base": str(Path(args.base).resolve()), "data_dir": str(Path(args.data_dir).resolve()),
-              "strokes_dir": str(strokes_dir.resolve()),
+              "strokes_dir": str(strokes_dir.resolve()), "extra_strokes": extra_strokes,
               "settings": FEWSHOT_DEFAULTS | {"copies_per_drawing": args.copies}}
     start_tensorflow_quietly()
     try:
