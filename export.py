@@ -149,16 +149,35 @@ def verification_batch(config):
         return data.arrays("test")
     except ValueError:
         pass
-    if config.get("strokes_dir") and Path(config["strokes_dir"]).is_dir():
-        from training.fewshot import images_of, load_drawings
-
-        try:
-            drawings, labels = load_drawings(config["strokes_dir"], config["classes"], config.get("extra_strokes", ()))
-            return images_of(drawings), labels
-        except ValueError:
-            pass
+    drawings = fewshot_drawings(config)
+    if drawings is not None:
+        return drawings
     generator = np.random.default_rng(0)
     return generator.random((64, 28, 28, 1), dtype=np.float32), None
+
+
+def fewshot_drawings(config):
+    """A few-shot run's stroke drawings as model inputs with their labels, or None (no such run, or its
+    drawings are not on this machine)."""
+    if not (config.get("strokes_dir") and Path(config["strokes_dir"]).is_dir()):
+        return None
+    from training.fewshot import load_drawings
+
+    try:
+        drawings, labels = load_drawings(config["strokes_dir"], config["classes"], config.get("extra_strokes", ()))
+    except ValueError:
+        return None
+    return quickdraw.drawings_input(drawings), labels
+
+
+def unit_features(model, images, layer=None):
+    """The model's features of each image at FEATURE_LAYER, each scaled to length 1: what the page compares
+    drawings by when it is taught new classes."""
+    import tf_keras as keras
+
+    extractor = keras.Model(model.input, model.get_layer(layer or FEATURE_LAYER).output)
+    features = extractor.predict(images, batch_size=512, verbose=0)
+    return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
 
 
 def export(run_dir, out, quantize="none", overwrite=False):
@@ -223,15 +242,7 @@ def class_images(config):
         chosen = np.concatenate([np.nonzero(classes == class_id)[0][:MEANS_PER_CLASS]
                                  for class_id in range(len(config["classes"]))])
         return data.gather(classes[chosen], rows[chosen]), classes[chosen]
-    if config.get("strokes_dir") and Path(config["strokes_dir"]).is_dir():
-        from training.fewshot import images_of, load_drawings
-
-        try:
-            drawings, labels = load_drawings(config["strokes_dir"], config["classes"], config.get("extra_strokes", ()))
-        except ValueError:
-            return None
-        return images_of(drawings), labels
-    return None
+    return fewshot_drawings(config)
 
 
 def write_class_means(folder, config):
@@ -239,23 +250,20 @@ def write_class_means(folder, config):
     as the exported model computes it, quantized to uint8 (value = q / 255; the features are ReLU outputs, so
     the means lie in [0, 1]). The page compares a drawing with them when a person teaches it a new class.
     Returns the metadata entry, or None without drawings to average or without the layer."""
-    import tf_keras as keras
-
     from training.webmodel import load_layers_model
 
     found = class_images(config)
-    model = load_layers_model(folder)
-    if found is None or FEATURE_LAYER not in [layer.name for layer in model.layers]:
+    # Our loader, not tensorflowjs's: it dequantizes the weights exactly as TF.js in the page does.
+    exported = load_layers_model(folder)
+    if found is None or FEATURE_LAYER not in [layer.name for layer in exported.layers]:
         return None
     images, labels = found
-    features = keras.Model(model.input, model.get_layer(FEATURE_LAYER).output).predict(images, batch_size=512,
-                                                                                          verbose=0)
-    features /= np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    features = unit_features(exported, images)
     means = np.array([features[labels == class_id].mean(axis=0) for class_id in range(len(config["classes"]))])
     assert means.min() >= 0, "ReLU features average to non-negative means"
     (folder / "class_means.bin").write_bytes(np.round(np.clip(means, 0, 1) * 255).astype(np.uint8).tobytes())
     return {"file": "class_means.bin", "layer": FEATURE_LAYER, "shape": list(means.shape), "dtype": "uint8",
-            "scale": "value = q / 255", "drawings_per_class": MEANS_PER_CLASS}
+            "scale": "value = q / 255", "drawings": int(len(labels))}
 
 
 def verify(model, folder, config, quantize):

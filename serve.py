@@ -42,6 +42,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from training import raster
 from training.cli import ArgumentParser, native_stderr_captured
+from training.data import model_input
 from training.picture import image_to_bitmap
 from training.raster import IMAGE_SIZE
 from training.webmodel import WebModelError, load_web_model, read_model_files
@@ -73,6 +74,7 @@ DEFAULT_CONFIG = {
     "PREDICT_WAITING": 4,
 }
 RETRY_AFTER_SECONDS = 1
+DEFAULT_THREADS = 32  # waitress threads; waiting on the work gate costs a thread, not a core
 MAX_PATH_LENGTH = 200  # characters of a file path in a URL; no file we serve has a longer one
 WAITRESS_SETTINGS = {
     "connection_limit": 1000,   # open connections; idle ones cost a socket, not a thread
@@ -192,8 +194,7 @@ class Predictor:
         self.predict([0] * IMAGE_SIZE * IMAGE_SIZE)  # Trace once now, not on the first request.
 
     def predict(self, bitmap):
-        images = (np.asarray(bitmap, dtype=np.float32) / 255.0).reshape(1, IMAGE_SIZE, IMAGE_SIZE, 1)
-        probabilities = self._forward(images).numpy()[0]
+        probabilities = self._forward(model_input(bitmap)).numpy()[0]
         order = np.argsort(-probabilities, kind="stable")
         return [{"label": self.labels[i], "probability": float(probabilities[i])} for i in order]
 
@@ -257,25 +258,27 @@ def create_app(config=None):
     def index():
         return send_from_directory(web_dir, "index.html")
 
-    def model_file_response(files, name):
-        # The bytes read at start-up, with their hash as the ETag (a new model is fetched at once).
-        if name not in files:
+    # Each model file's ETag, its content's hash, computed once: a new model is fetched at once, an
+    # unchanged one costs a 304.
+    etags = {model: {name: hashlib.sha256(data).hexdigest()[:32] for name, data in files.items()}
+             for model, files in model_files.items()}
+
+    def model_file_response(model, name):
+        """The bytes read at start-up, not the folder as it is now."""
+        if model not in model_files or name not in model_files[model]:
             abort(404)
-        data = files[name]
         mimetype = "application/json" if name.endswith(".json") else "application/octet-stream"
-        response = Response(data, mimetype=mimetype)
-        response.set_etag(hashlib.sha256(data).hexdigest()[:32])
+        response = Response(model_files[model][name], mimetype=mimetype)
+        response.set_etag(etags[model][name])
         return response.make_conditional(request)
 
     @app.get("/model/<path:name>")
     def model_file(name):
-        return model_file_response(model_files[DEFAULT_MODEL_ID], name)
+        return model_file_response(DEFAULT_MODEL_ID, name)
 
     @app.get("/models/<model>/<path:name>")
     def any_model_file(model, name):
-        if model not in model_files:
-            abort(404)
-        return model_file_response(model_files[model], name)
+        return model_file_response(model, name)
 
     @app.get("/models")
     def models():
@@ -356,6 +359,20 @@ def create_app(config=None):
     return app
 
 
+def work_gate_config(threads):
+    """The gate's share of a server's threads: computing and waiting predictions leave two threads free."""
+    slots = min(DEFAULT_CONFIG["PREDICT_SLOTS"], threads - 2)
+    return {"PREDICT_SLOTS": slots, "PREDICT_WAITING": threads - 2 - slots}
+
+
+def make_server(app, host, port, threads):
+    """waitress with the limits of WAITRESS_SETTINGS and a body limit equal to the app's; binds the port."""
+    import waitress
+
+    return waitress.create_server(app, host=host, port=port, threads=threads, ident="sketch",
+                                  max_request_body_size=app.config["MAX_CONTENT_LENGTH"], **WAITRESS_SETTINGS)
+
+
 def main(argv=None):
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -363,14 +380,13 @@ def main(argv=None):
     parser.add_argument("--model", default=DEFAULT_CONFIG["MODEL_DIR"], help="the default web model folder")
     parser.add_argument("--also", nargs="*", default=DEFAULT_CONFIG["EXTRA_MODEL_DIRS"], metavar="FOLDER",
                         help="more web model folders (default: every web/model-*)")
-    parser.add_argument("--threads", type=int, default=32,
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
                         help="waitress worker threads (at least 4: predictions may hold all but two)")
     parser.add_argument("--debug", action="store_true", help="Flask's debug server instead of waitress")
     args = parser.parse_args(argv)
     if args.threads < 4:
         parser.error(f"--threads must be at least 4, got {args.threads}")
-    slots = min(DEFAULT_CONFIG["PREDICT_SLOTS"], args.threads - 2)
-    config = {"MODEL_DIR": args.model, "EXTRA_MODEL_DIRS": args.also, "PREDICT_SLOTS": slots, "PREDICT_WAITING": args.threads - 2 - slots}
+    config = {"MODEL_DIR": args.model, "EXTRA_MODEL_DIRS": args.also} | work_gate_config(args.threads)
     try:
         with native_stderr_captured() as native_output:
             try:
@@ -386,11 +402,7 @@ def main(argv=None):
     server = None
     try:
         if not args.debug:
-            import waitress
-
-            server = waitress.create_server(app, host=args.host, port=args.port, threads=args.threads, ident="sketch",
-                                            max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
-                                            **WAITRESS_SETTINGS)
+            server = make_server(app, args.host, args.port, args.threads)
     except OSError as error:
         reason = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror or str(error)
         print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)

@@ -18,6 +18,22 @@ def percent(value):
     return f"{100 * value:.1f} %" if value is not None else "n/a"
 
 
+def conclusion(accuracy, browser):
+    """The README's one-line conclusion, worked out from the results it sums up."""
+    ours, original, doodlenet = (accuracy["models"][key] for key in ("ours", "original", "doodlenet"))
+    smaller = doodlenet["web_model_bytes"] / ours["web_model_bytes"]
+    faster = all(result["prediction_ms"]["ours"]["p50"] < result["prediction_ms"]["doodlenet"]["p50"]
+                 for result in browser["backends"].values())
+    ahead = {name: 100 * (ours[key]["top1"] - doodlenet[key]["top1"])
+             for name, key in (("bitmaps", "test_split"), ("real strokes", "real_strokes"))}
+    behind = [f"{-points:.1f} points behind on {name}" for name, points in ahead.items() if points < 0]
+    gain = 100 * (ours["test_split"]["top1"] - original["test_split"]["top1"])
+    return (f"In one line: {gain:.1f} points ahead of the tutorial's network on bitmaps, {smaller:.0f} times smaller "
+            f"than DoodleNet and {'faster' if faster else 'not faster'} than it on every backend, "
+            + (f"but not yet ahead of it on accuracy ({', '.join(behind)})." if behind
+               else "and ahead of it on accuracy."))
+
+
 def reliability_lines(hostile):
     """The README's reliability table: the worst input within the limits, and /healthz under attack."""
     limits = hostile["limits"]
@@ -60,6 +76,8 @@ def main(argv=None):
     else:
         quantization = architectures = python_speed = cue = None
     lines = []
+    if accuracy and browser:
+        lines += [conclusion(accuracy, browser), ""]
     if accuracy:
         lines += [f"Accuracy on {accuracy['classes']} classes: the test split ({accuracy['test_split_size']} "
                   f"bitmaps) and {accuracy['real_stroke_drawings']} real stroke drawings rasterized by our code "

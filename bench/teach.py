@@ -27,19 +27,13 @@ SUBSETS = 5            # seeded choices of which classes are taught, for 1 and 3
 
 
 def main():
-    import tf_keras as keras
-
+    from export import unit_features
     from training import data as quickdraw
-    from training.fewshot import images_of, load_drawings
+    from training.fewshot import load_drawings
     from training.webmodel import load_web_model
 
     model, metadata = load_web_model(ROOT / "web" / "model")
     labels = metadata["labels"]
-    extractor = keras.Model(model.input, model.get_layer("flatten").output)
-
-    def features(images):
-        values = extractor.predict(images, batch_size=512, verbose=0)
-        return values / np.maximum(np.linalg.norm(values, axis=1, keepdims=True), 1e-12)
 
     data_dir = SHARED / "data" / "quickdraw"
     rng = np.random.default_rng(quickdraw.DEFAULT_SEED)
@@ -49,10 +43,11 @@ def main():
 
     unknown = sorted(path.stem for path in (data_dir / "strokes").glob("*.ndjson") if path.stem not in labels)
     new_drawings, new_labels = load_drawings(data_dir / "strokes", unknown)
-    new_features = features(images_of(new_drawings))
+    new_images = quickdraw.drawings_input(new_drawings)
+    new_features = unit_features(model, new_images)
     known_drawings, known_labels = load_drawings(data_dir / "strokes", labels)
-    known_images = images_of(known_drawings)
-    known_features = features(known_images)
+    known_images = quickdraw.drawings_input(known_drawings)
+    known_features = unit_features(model, known_images)
 
     def nearest(query, means):
         return np.argmax(query @ means.T, axis=1)
@@ -71,7 +66,7 @@ def main():
         mean = new_features[chosen].mean(axis=0)
         return mean
 
-    new_softmax_choice = model.predict(images_of(new_drawings), verbose=0).argmax(axis=1)
+    new_softmax_choice = model.predict(new_images, verbose=0).argmax(axis=1)
 
     # 1. and 3. Recognition of a newly taught class, leave one drawing out.
     recognized = {}

@@ -95,6 +95,13 @@ def test_the_committed_body_parts_model():
     config = json.loads((ROOT / "runs" / "body-parts" / "config.json").read_text())
     assert config["classes"] == BODY_PARTS and metadata["metrics"]["test_top1"] == metrics["test"]["top1"]
     assert metrics["test"]["count"] == sum(metrics["drawings"].values())
+    # What the README says of it: 40 copies a drawing, 200 bitmaps of the classes that have them, 12 to 29
+    # drawings of the others, 5 folds, the shipped network's 1,152 flattened features.
+    assert config["settings"]["copies_per_drawing"] == 40 and config["settings"]["folds"] == 5
+    assert metrics["bitmaps"] == {name: 200 if name in ("eye", "hand", "nose") else 0 for name in BODY_PARTS}
+    stroke_only = [count for name, count in metrics["drawings"].items() if name not in ("eye", "hand", "nose")]
+    assert (min(stroke_only), max(stroke_only)) == (12, 29)
+    assert metadata["class_means"]["shape"] == [9, 1152]
 
 
 def test_make_body_parts_rebuilds_the_committed_model_byte_for_byte(tmp_path):

@@ -25,6 +25,7 @@ def reference():
     """Bitmaps of real drawings and the probabilities Keras gives them."""
     model, metadata = load_web_model(MODEL_DIR)
     bitmaps = np.array([raster.rasterize(drawing) for _, drawing in shared_drawings(per_class=3)])
+    assert len(bitmaps) == 120  # "120 shared drawings (3 a class)" in the README
     probabilities = model.predict(bitmaps.reshape(-1, 28, 28, 1).astype(np.float32) / 255.0, verbose=0)
     return bitmaps, probabilities
 
@@ -94,4 +95,4 @@ def test_page_prediction_matches_server_on_every_shared_drawing(browser, live_se
         page.close()
     agreement = float(np.mean(np.array(in_page) == np.array(server)))
     record("page_vs_predict_top1_agreement", {"drawings": len(drawings), "agreement": agreement})
-    assert len(drawings) >= 100 and agreement == 1.0  # the README says 100 %
+    assert len(drawings) == 628 and agreement == 1.0  # the README says all 628, and 100 %

@@ -403,3 +403,18 @@ def test_port_in_use_is_one_line_without_tensorflow_noise():
                                 env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)})
     assert result.returncode == 2
     assert result.stderr == f"error: cannot listen on 127.0.0.1:{port}: the port is in use\n"
+
+
+def test_the_server_settings_the_readme_states(app):
+    """2 predictions compute at once and 28 wait, of 32 threads; 1,000 connections, closed after 30 s idle,
+    watched with poll(); bodies over 2 MB refused before they are read."""
+    assert serve.DEFAULT_THREADS == 32
+    assert serve.work_gate_config(serve.DEFAULT_THREADS) == {"PREDICT_SLOTS": 2, "PREDICT_WAITING": 28}
+    server = serve.make_server(app, "127.0.0.1", 0, serve.DEFAULT_THREADS)
+    try:
+        adjustments = server.adj
+        assert (adjustments.threads, adjustments.connection_limit, adjustments.channel_timeout) == (32, 1000, 30)
+        assert adjustments.asyncore_use_poll is True
+        assert adjustments.max_request_body_size == app.config["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
+    finally:
+        server.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from training.cli import ArgumentParser
-from training.raster import IMAGE_SIZE
+from training.raster import IMAGE_SIZE, rasterize
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 DEFAULT_SEED = 1337  # every split, shuffle and initialization of a run derives from its seed
@@ -86,6 +86,16 @@ def class_file(data_dir, name, subfolder="bitmaps"):
     return None
 
 
+def model_input(bitmaps):
+    """Bitmaps (rows of 784 values, 0..255, ink = 255) as the models' input: float32 (n, 28, 28, 1) in [0, 1]."""
+    return (np.asarray(bitmaps, dtype=np.float32) / 255.0).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+def drawings_input(drawings):
+    """Stroke drawings, rasterized by the dataset's recipe, as the models' input."""
+    return model_input([rasterize(drawing) for drawing in drawings])
+
+
 def denoised_classes(data_dir, class_names):
     """The classes whose drawings were denoised (SOURCES.md): those without a twins/ file, where the data
     has a twins/ folder at all; metrics report them apart from the clean classes."""
@@ -152,7 +162,7 @@ class QuickDrawData:
             if use_twin is not None and self.twins[class_id] is not None:
                 twin_where = where[use_twin[where]]
                 images[twin_where] = self.twins[class_id][row_ids[twin_where]]
-        return (images.astype(np.float32) / 255.0).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+        return model_input(images)
 
     def arrays(self, split):
         """A whole split in memory (meant for the validation and test splits): images and labels."""

@@ -29,7 +29,6 @@ import numpy as np
 from training import data as quickdraw
 from training.cli import ArgumentParser, OutputFolder, start_tensorflow_quietly
 from training.ndjson import read_ndjson
-from training.raster import IMAGE_SIZE, rasterize
 
 RUN_FILES = ("model.h5", "config.json", "metrics.json")
 FEATURE_LAYER = "flatten"  # the shipped network's last layer before dropout and the softmax
@@ -102,11 +101,6 @@ def load_drawings(strokes_dir, class_names, extra_paths=()):
     return drawings, np.array(labels, dtype=np.int32)
 
 
-def images_of(drawings):
-    return (np.array([rasterize(drawing) for drawing in drawings], dtype=np.float32) / 255.0).reshape(
-        -1, IMAGE_SIZE, IMAGE_SIZE, 1)
-
-
 def build_head(num_features, num_classes, dropout_rate, seed):
     import tf_keras as keras
     from tf_keras import layers
@@ -161,7 +155,7 @@ def build(config, out, verbose=True):
     # Row r of the copies belongs to drawing r // (copies + 1); the first copy of each is the drawing itself.
     all_copies = [copy for drawing in drawings for copy in [drawing] + [augment(drawing, rng, settings)
                                                                         for _ in range(copies)]]
-    copy_features = extractor.predict(images_of(all_copies), batch_size=512, verbose=0)
+    copy_features = extractor.predict(quickdraw.drawings_input(all_copies), batch_size=512, verbose=0)
     copy_owner = np.repeat(np.arange(len(drawings)), copies + 1)
     drawing_features = copy_features[::copies + 1]
     bitmap_features, bitmap_labels = [], []
@@ -171,8 +165,7 @@ def build(config, out, verbose=True):
             continue
         rows = quickdraw.open_bitmaps(path)
         chosen = np.sort(rng.choice(len(rows), size=min(settings["bitmaps_per_class"], len(rows)), replace=False))
-        images = (rows[chosen].astype(np.float32) / 255.0).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
-        bitmap_features.append(extractor.predict(images, batch_size=512, verbose=0))
+        bitmap_features.append(extractor.predict(quickdraw.model_input(rows[chosen]), batch_size=512, verbose=0))
         bitmap_labels.append(np.full(len(chosen), class_id, dtype=np.int32))
     bitmap_features = np.concatenate(bitmap_features) if bitmap_features else np.zeros((0, copy_features.shape[1]))
     bitmap_labels = np.concatenate(bitmap_labels) if bitmap_labels else np.zeros(0, dtype=np.int32)

@@ -33,8 +33,9 @@ def most_confident(drawings, class_index, model):
     """The drawing whose rasterized bitmap the model gives the highest probability of its class."""
     import numpy as np
 
-    images = np.array([raster.rasterize(drawing) for drawing in drawings], dtype=np.float32) / 255.0
-    probabilities = model.predict(images.reshape(-1, raster.IMAGE_SIZE, raster.IMAGE_SIZE, 1), verbose=0)
+    from training.data import drawings_input
+
+    probabilities = model.predict(drawings_input(drawings), verbose=0)
     return drawings[int(np.argmax(probabilities[:, class_index]))]
 
 

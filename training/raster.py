@@ -39,7 +39,8 @@ PADDING = 16.0
 RDP_EPSILON = 2.0
 SUBSAMPLES = 16  # Sample lines per pixel row; 16 keeps the difference from cairo to about one grey level.
 # The limits that bound the cost of one drawing (bench/hostile.py times the worst shapes at them). A
-# person drawing on the page stays far below: the shared real drawings have at most MAX_POINTS / 10 points.
+# person drawing on the page stays far below: the shared real drawings have at most a tenth of MAX_POINTS
+# and a fifth of MAX_STROKES (bench/results/fidelity.json; tests/test_raster.py).
 MAX_STROKES = 200
 MAX_POINTS = 5000  # over all strokes, as given (before normalization)
 

@@ -22,7 +22,6 @@ from training import data as quickdraw
 from training.cli import ArgumentParser, OutputFolder, start_tensorflow_quietly
 from training.metrics import classification_metrics, confidence_threshold, save_plots, stroke_metrics
 from training.model import MODEL_NAMES, TRAINING_DEFAULTS, build_model
-from training.raster import IMAGE_SIZE
 
 RUN_FILES = ("model.h5", "config.json", "metrics.json", "confusion_matrix.png", "misclassified.png",
              "training_curves.png")
@@ -165,22 +164,21 @@ def make_augmentation(seed, strength=1.0):
 
 def load_stroke_set(strokes_dir, class_names):
     """Rasterize every real stroke drawing of the given classes: images, labels and their sources."""
-    from training import ndjson, raster
+    from training import ndjson
 
-    images, labels, sources = [], [], []
+    drawings, labels, sources = [], [], []
     strokes_dir = Path(strokes_dir)
     for class_id, name in enumerate(class_names):
         path = strokes_dir / f"{name}.ndjson"
         if not path.is_file():
             continue
         for record in ndjson.read_ndjson(path):
-            images.append(raster.rasterize(record["drawing"]))
+            drawings.append(record["drawing"])
             labels.append(class_id)
             sources.append("raw" if record.get("simplified_from_raw") else "official")
-    if not images:
+    if not drawings:
         return None
-    images = np.stack(images).astype(np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1) / 255.0
-    return images, np.array(labels, dtype=np.int32), np.array(sources)
+    return quickdraw.drawings_input(drawings), np.array(labels, dtype=np.int32), np.array(sources)
 
 
 def load_extra_strokes(paths, class_names):
@@ -200,8 +198,7 @@ def load_extra_strokes(paths, class_names):
             labels.append(class_names.index(word))
     if not images:
         raise ValueError(f"--extra-strokes {', '.join(map(str, paths))}: no drawings in the file(s)")
-    images = np.stack(images).astype(np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1) / 255.0
-    return images, np.array(labels, dtype=np.int32)
+    return quickdraw.model_input(images), np.array(labels, dtype=np.int32)
 
 
 def make_strategy(name):

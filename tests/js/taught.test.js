@@ -1,7 +1,9 @@
 /** Unit tests for web/js/taught.js: guessing beside the softmax, and the taught-classes store. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TaughtClasses, besideSoftmax, meanOf, unitLength } from '../../web/js/taught.js';
+import {
+  SUGGESTED_DRAWINGS, TaughtClasses, besideSoftmax, meanOf, unitLength,
+} from '../../web/js/taught.js';
 
 class MemoryStorage {
   constructor() { this.items = new Map(); }
@@ -23,6 +25,10 @@ test('a taught class wins only when more similar than the picked class mean', ()
   const far = besideSoftmax([0.8, 0.2], unitLength([1, 0, 0.2]), classMeans, taught);
   assert.equal(far[2], 0);
   assert.ok(Math.abs(far[0] - 0.8) < 1e-6);
+});
+
+test('the page suggests five drawings a class, as the README and bench.teach say', () => {
+  assert.equal(SUGGESTED_DRAWINGS, 5);
 });
 
 test('means and unit length', () => {
@@ -54,7 +60,7 @@ test('taught classes are added, renamed, deleted, exported and imported per mode
   const other = new TaughtClasses(new MemoryStorage(), 'shipped', ['cat']);
   assert.equal(other.importNdjson(`${exported}not json\n{"word": "cat", "drawing": [[[1], [1]]]}\n`), 3);
   assert.deepEqual(other.names(), ['elbow', 'leg']);
-  assert.equal(other.drawings('elbow').length, 2);
+  assert.equal(other.byName().get('elbow').length, 2);
   assert.throws(() => other.importNdjson('{"word": "cat", "drawing": [[[1], [1]]]}'), /no drawing of a new class/);
 });
 

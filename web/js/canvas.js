@@ -101,7 +101,8 @@ export class DrawingCanvas extends EventTarget {
     const [x, y] = this.toDrawingUnits(sample);
     const [xs, ys] = this.stroke;
     const last = xs.length - 1;
-    if (Math.hypot(x - xs[last], y - ys[last]) < minimumDistance || (x === xs[last] && y === ys[last])) return true;
+    const distance = Math.hypot(x - xs[last], y - ys[last]);
+    if (distance === 0 || distance < minimumDistance) return true;
     if (xs.length >= this.pointBudget) return false;
     xs.push(x);
     ys.push(y);

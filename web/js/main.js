@@ -25,11 +25,10 @@ const drawing = new Drawing();
 const canvas = new DrawingCanvas(document.getElementById('canvas'));
 const state = {
   predictor: null, modelId: '', backend: '', labels: [], threshold: 0.5, topLabel: '', replay: null, samples: {},
-  taught: null, taughtNames: [], taughtMeans: [],
+  // Taught classes' names and means, and allLabels: the built-in classes, then the taught ones, the order of
+  // every probability vector the page shows (kept, not rebuilt for each prediction).
+  taught: null, taughtNames: [], taughtMeans: [], allLabels: [],
 };
-
-/** The built-in classes, then the taught ones: the order of every probability vector the page shows. */
-const allLabels = () => [...state.labels, ...state.taughtNames];
 const corrections = new Corrections();
 
 // A replay draws the whole loaded drawing in this long, however many points it has.
@@ -105,8 +104,7 @@ async function runPrediction(inputTime) {
     }
     const bitmap = rasterize(strokes);
     ui.showPreview(bitmap);
-    const { predictor, taughtMeans } = state;
-    const labels = allLabels();
+    const { predictor, taughtMeans, allLabels: labels } = state;
     const started = performance.now();
     let probabilities;
     if (taughtMeans.length > 0 && predictor.canBeTaught) {
@@ -230,7 +228,7 @@ function replay(loaded) {
     const started = performance.now();
     let frames = 0;
     const current = {
-      strokes: [], loaded: strokes, frames: 0, resolve,
+      strokes: [], loaded: strokes, frames: 0, started, resolve,
     };
     state.replay = current;
     ui.showHint(false);
@@ -263,7 +261,8 @@ function stopReplay({ finish = false } = {}) {
     ui.showMessage('Replay stopped. Your drawing is as it was before it.');
   }
   drawingChanged();
-  window.dispatchEvent(new CustomEvent('sketch:replayed', { detail: { finished: finish, frames: current.frames } }));
+  const detail = { finished: finish, frames: current.frames, milliseconds: performance.now() - current.started };
+  window.dispatchEvent(new CustomEvent('sketch:replayed', { detail }));
   current.resolve(finish);
 }
 
@@ -384,13 +383,12 @@ async function useModel(id) {
   state.labels = metadata.labels;
   state.threshold = metadata.confidence_threshold ?? 0.5;
   state.taught = new TaughtClasses(globalThis.localStorage, id, metadata.labels);
-  await taughtChanged();
   state.backend = state.predictor.describe(); // Once: the backend does not change after loading.
   ui.showInfo({ backend: state.backend, where: state.predictor.where });
   document.body.dataset.backend = state.predictor.backend;
   document.body.dataset.model = id;
-  ui.clearPredictions();
-  if (currentStrokes().length > 0) scheduler.request();
+  if (currentStrokes().length === 0) ui.clearPredictions();
+  await taughtChanged(); // which guesses the drawing again, if there is one, with the new model
   return true;
 }
 
@@ -409,21 +407,22 @@ function chosenModel(models) {
 /** Recompute the taught classes' means (the model's features of their drawings) and show them. */
 async function taughtChanged() {
   const { predictor, taught } = state;
-  const names = predictor.canBeTaught ? taught.names() : [];
+  const classes = predictor.canBeTaught ? taught.byName() : new Map();
   const means = [];
-  for (const name of names) {
+  for (const drawings of classes.values()) {
     const features = [];
-    for (const strokes of taught.drawings(name)) {
+    for (const strokes of drawings) {
       features.push((await predictor.predictWithFeatures({ bitmap: rasterize(strokes) })).features);
     }
     means.push(meanOf(features));
   }
-  state.taughtNames = names;
+  state.taughtNames = [...classes.keys()];
   state.taughtMeans = means;
+  state.allLabels = [...state.labels, ...state.taughtNames];
   const samples = { ...state.samples };
-  for (const name of names) [samples[name]] = taught.drawings(name);
-  ui.showClasses(allLabels(), samples);
-  ui.showTaught(names.map((name) => [name, taught.drawings(name).length]), predictor.canBeTaught, SUGGESTED_DRAWINGS);
+  for (const [name, [first]] of classes) samples[name] = first;
+  ui.showClasses(state.allLabels, samples);
+  ui.showTaught([...classes].map(([name, drawings]) => [name, drawings.length]), predictor.canBeTaught, SUGGESTED_DRAWINGS);
   ui.enableTaughtAdd(!drawing.isEmpty);
   if (currentStrokes().length > 0) scheduler.request();
 }

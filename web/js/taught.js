@@ -1,6 +1,6 @@
 /**
- * Classes a person teaches the page: a name and a few drawings, kept in this browser (localStorage) per
- * model, as ndjson lines like corrections. Pure (no DOM), so `node --test tests/js/` covers it.
+ * Classes a person teaches the page: a name and a few drawings, kept in this browser per model, in the
+ * corrections' store (ndjson lines in localStorage). Pure (no DOM), so `node --test tests/js/` covers it.
  *
  * How a taught class is guessed (measured by `python -m bench.teach`, docs/experiments.md): a drawing's
  * features are the model's flattened layer scaled to length 1, a class is the mean of its drawings'
@@ -10,6 +10,7 @@
  * built-in classes about nine points before anything is taught.
  */
 
+import { NdjsonStore } from './corrections.js';
 import { parseNdjson, toNdjsonLine } from './share.js';
 
 export const MAX_NAME_LENGTH = 40;
@@ -66,35 +67,25 @@ export function besideSoftmax(probabilities, features, classMeans, taughtMeans) 
   return result;
 }
 
-/** The taught classes of one model, stored as ndjson lines (`word` is the class) under one key. */
+/** The taught classes of one model, as ndjson lines (`word` is the class) in an NdjsonStore. */
 export class TaughtClasses {
   constructor(storage, modelId, builtInLabels = []) {
-    this.storage = storage;
-    this.key = `sketch.taught.${modelId}`;
+    this.store = new NdjsonStore(storage, `sketch.taught.${modelId}`);
     this.builtIn = new Set(builtInLabels);
   }
 
-  /** The stored records; a damaged store counts as empty rather than breaking the page. */
-  records() {
-    try {
-      const lines = JSON.parse(this.storage?.getItem(this.key) ?? '[]');
-      return Array.isArray(lines) ? lines.filter((line) => typeof line === 'string').map((line) => JSON.parse(line)) : [];
-    } catch {
-      return [];
+  /** Each class's drawings, by name, in the order the classes were first taught (one read of the store). */
+  byName() {
+    const classes = new Map();
+    for (const { word, drawing } of this.store.records()) {
+      if (!classes.has(word)) classes.set(word, []);
+      classes.get(word).push(drawing);
     }
+    return classes;
   }
 
-  save(records) {
-    this.storage.setItem(this.key, JSON.stringify(records.map((record) => JSON.stringify(record))));
-  }
-
-  /** Class names in the order they were first taught. */
   names() {
-    return [...new Set(this.records().map((record) => record.word))];
-  }
-
-  drawings(name) {
-    return this.records().filter((record) => record.word === name).map((record) => record.drawing);
+    return [...this.byName().keys()];
   }
 
   /** A usable new name, or an Error saying why not. */
@@ -113,24 +104,23 @@ export class TaughtClasses {
   add(name, strokes) {
     const checked = this.checkName(name);
     if (checked instanceof Error) throw checked;
-    const record = JSON.parse(toNdjsonLine(strokes, checked));
-    this.save([...this.records(), record]);
-    return this.drawings(checked).length;
+    this.store.save([...this.store.lines(), toNdjsonLine(strokes, checked)]);
+    return this.byName().get(checked).length;
   }
 
   rename(name, newName) {
     const checked = this.checkName(newName, { renaming: name });
     if (checked instanceof Error) throw checked;
-    this.save(this.records().map((record) => (record.word === name ? { ...record, word: checked } : record)));
+    this.store.save(this.store.records().map((record) => JSON.stringify(record.word === name ? { ...record, word: checked } : record)));
     return checked;
   }
 
   remove(name) {
-    this.save(this.records().filter((record) => record.word !== name));
+    this.store.save(this.store.records().filter((record) => record.word !== name).map((record) => JSON.stringify(record)));
   }
 
   toNdjson() {
-    return this.records().map((record) => `${JSON.stringify(record)}\n`).join('');
+    return this.store.toNdjson();
   }
 
   /** Add every valid line of ndjson text; returns how many were added. Throws, adding nothing, if none is. */
@@ -141,13 +131,13 @@ export class TaughtClasses {
       try {
         const { word, drawing } = parseNdjson(line);
         const checked = this.checkName(word);
-        if (!(checked instanceof Error)) added.push(JSON.parse(toNdjsonLine(drawing, checked)));
+        if (!(checked instanceof Error)) added.push(toNdjsonLine(drawing, checked));
       } catch {
         // A line that is not a drawing of a usable class is skipped; the count says how many were taken.
       }
     }
     if (added.length === 0) throw new Error('it holds no drawing of a new class');
-    this.save([...this.records(), ...added]);
+    this.store.save([...this.store.lines(), ...added]);
     return added.length;
   }
 }
