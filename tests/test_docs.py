@@ -39,3 +39,24 @@ def test_readme_training_time_is_the_shipped_runs():
     seconds = metrics["training_seconds"]
     assert (f"took {seconds:.0f} s ({seconds / 60:.1f} minutes, {metrics['epochs_run']} epochs) on 2 CPU cores"
             in README.replace("\n", " "))
+
+
+def test_readme_class_groups_and_the_confidence_threshold():
+    """"the 20 denoised classes ... the 14 others"; "the top guess is right 95 % of the time above it"."""
+    import numpy as np
+
+    from training.data import denoised_classes
+    from training.metrics import confidence_threshold
+
+    labels = json.loads((ROOT / "web" / "model" / "metadata.json").read_text())["labels"]
+    denoised = denoised_classes(ROOT.parent / "shared" / "data" / "quickdraw", labels)
+    assert (len(denoised), len(labels) - len(denoised)) == (20, 14)
+    assert "the 20 whose bitmaps here come wholly or partly" in README and "the 14 others" in README
+    # The threshold is the lowest top probability above which the top guess is right 95 % of the time.
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(5) * 0.3, 2000)
+    labels_drawn = np.array([rng.choice(5, p=row) for row in probabilities])
+    threshold = confidence_threshold(probabilities, labels_drawn)
+    confident = probabilities.max(axis=1) >= threshold
+    assert np.mean(probabilities.argmax(axis=1)[confident] == labels_drawn[confident]) >= 0.95
+    assert "(the top guess is right 95 % of the time above it)" in README.replace("\n  ", " ")
