@@ -1,5 +1,5 @@
 # Two commands on a fresh machine: `make run` (set up, serve the app) and `make test` (set up, run every test).
-# Everything else: make setup | train | export | gallery | body-parts | bench | constraints | clean.
+# Everything else: make setup | train | export | gallery | body-parts | bench | routes | constraints | clean.
 
 PYTHON ?= python3
 HOST ?= 127.0.0.1
@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := chromium libcairo2
 
-.PHONY: setup run test test-python test-js train export gallery body-parts bench constraints clean system-packages
+.PHONY: setup run test test-python test-js train export gallery body-parts bench routes constraints clean system-packages
 
 setup: $(VENV)/.installed node_modules/.installed system-packages
 
@@ -55,7 +55,7 @@ train: setup
 	$(MAKE) export gallery
 
 export: setup
-	$(PY) export.py runs/sketchnet --out web/model --quantize $(QUANTIZE) --overwrite
+	$(PY) export.py runs/sketchnet --out web/model --quantize $(QUANTIZE) --mirror-average --overwrite
 
 gallery: setup
 	$(PY) -m training.gallery
@@ -68,6 +68,21 @@ body-parts: setup
 
 bench: setup
 	$(PY) -m bench.run_all
+
+# Issue 16's routes toward DoodleNet, three seeds each (about 2 hours on 2 cores): the shipped recipe at seeds
+# 1338 and 1339 beside runs/sketchnet (seed 1337), on the same split; a student distilled from each seed's run;
+# then bench.routes measures every route on them (docs/experiments.md).
+ROUTE_SEEDS := 1338 1339
+routes: setup
+	for seed in $(ROUTE_SEEDS); do \
+	  $(PY) -m training.train --model sketchnet --seed $$seed --out runs/routes/baseline-$$seed --overwrite || exit 1; \
+	done
+	$(PY) -m training.train --model sketchnet --seed 1337 --teacher runs/sketchnet --out runs/routes/distilled-1337 --overwrite
+	for seed in $(ROUTE_SEEDS); do \
+	  $(PY) -m training.train --model sketchnet --seed $$seed --teacher runs/routes/baseline-$$seed \
+	    --out runs/routes/distilled-$$seed --overwrite || exit 1; \
+	done
+	$(PY) -m bench.routes
 
 constraints:
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt

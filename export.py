@@ -1,10 +1,11 @@
 """Export a training run to a TF.js web model, with metadata, and verify the export against Keras.
 
-    python export.py runs/sketchnet --out web/model [--quantize none|float16|uint8] [--overwrite]
+    python export.py runs/sketchnet --out web/model [--quantize none|float16|uint8] [--mirror-average] [--overwrite]
 
 Writes model.json and weight shards (via tensorflowjs, with batch normalization folded into the convolutions)
 and metadata.json: the labels in output order,
-the input format, the raster parameters, the run's metrics, the data's sources and licence and a hash of
+the input format, the raster parameters, whether guesses average the drawing with its mirror image, the
+run's metrics under that rule, the data's sources and licence and a hash of
 the weights (`model_hash`, which the server reports and the browser caches by). The export is then loaded
 back and compared with the Keras model on a batch of test images: a float32 export must agree to 1e-5
 (largest absolute difference of probabilities); a quantized one reports its top-1 agreement and accuracy
@@ -144,7 +145,7 @@ def verification_batch(config):
     """The run's whole test split (so quantization's accuracy change is measured, not guessed); for a
     few-shot run, its stroke drawings; seeded random images when neither is on this machine."""
     try:
-        data = quickdraw.load_data(config["data_dir"], config["classes"], seed=config["seed"],
+        data = quickdraw.load_data(config["data_dir"], config["classes"], seed=quickdraw.split_seed(config),
                                    max_per_class=config.get("max_per_class"))
         return data.arrays("test")
     except ValueError:
@@ -180,7 +181,39 @@ def unit_features(model, images, layer=None):
     return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
 
 
-def export(run_dir, out, quantize="none", overwrite=False):
+def guess_metrics(model, config, metrics, mirror):
+    """The run's figures for the metadata, under the rule the page guesses by. Without mirror averaging, the
+    run's own metrics.json; with it, the test split, the real strokes and the confidence threshold measured
+    again with every drawing averaged with its mirror image (the threshold from the validation split, as in
+    training)."""
+    if not mirror:
+        return {"test_top1": metrics["test"]["top1"], "test_top3": metrics["test"]["top3"],
+                "real_strokes_top1": metrics.get("real_strokes", {}).get("top1"),
+                "confidence_threshold": metrics.get("confidence_threshold", 0.5)}
+    from training.metrics import confidence_threshold, top_k_accuracy
+    from training.model import mirror_average
+    from training.train import load_stroke_set
+
+    def predict(images):
+        return mirror_average(lambda batch: model.predict(batch, batch_size=1024, verbose=0), images)
+
+    try:
+        data = quickdraw.load_data(config["data_dir"], config["classes"], seed=quickdraw.split_seed(config),
+                                   validation_fraction=config["validation_fraction"],
+                                   test_fraction=config["test_fraction"], max_per_class=config.get("max_per_class"))
+    except (KeyError, ValueError) as error:
+        raise ValueError(f"--mirror-average measures the run again on its data, which is not here ({error})") from None
+    test_images, test_labels = data.arrays("test")
+    validation_images, validation_labels = data.arrays("validation")
+    test = predict(test_images)
+    strokes = (load_stroke_set(config["strokes_dir"], config["classes"])
+               if Path(config.get("strokes_dir", "")).is_dir() else None)
+    return {"test_top1": top_k_accuracy(test, test_labels, 1), "test_top3": top_k_accuracy(test, test_labels, 3),
+            "real_strokes_top1": (top_k_accuracy(predict(strokes[0]), strokes[1], 1) if strokes else None),
+            "confidence_threshold": confidence_threshold(predict(validation_images), validation_labels)}
+
+
+def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False):
     """Export run_dir to out; returns the verification report. Raises ValueError on any mismatch."""
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"unknown --quantize {quantize!r} (choose from {', '.join(QUANTIZATIONS)})")
@@ -196,6 +229,7 @@ def export(run_dir, out, quantize="none", overwrite=False):
         tfjs.converters.save_keras_model(fold_batch_normalization(model), str(staging),
                                          quantization_dtype_map=quantization_map)
         report = verify(model, staging, config, quantize)
+        figures = guess_metrics(model, config, metrics, mirror_average)
         model_hash = weights_hash(staging)
         means = write_class_means(staging, config)
         size_bytes = sum(path.stat().st_size for path in staging.iterdir())
@@ -209,13 +243,9 @@ def export(run_dir, out, quantize="none", overwrite=False):
             "model_hash": model_hash,
             "size_bytes": size_bytes,
             "parameters": metrics.get("parameters"),
-            "confidence_threshold": metrics.get("confidence_threshold", 0.5),
-            "metrics": {
-                "test_top1": metrics["test"]["top1"],
-                "test_top3": metrics["test"]["top3"],
-                "real_strokes_top1": metrics.get("real_strokes", {}).get("top1"),
-                "export_top1_agreement": report["top1_agreement"],
-            },
+            "mirror_average": mirror_average,
+            "confidence_threshold": figures.pop("confidence_threshold"),
+            "metrics": figures | {"export_top1_agreement": report["top1_agreement"]},
             "training": {"seed": config["seed"], "epochs_run": metrics.get("epochs_run"),
                          "training_seconds": metrics.get("training_seconds")},
             "data": DATA_CREDIT,
@@ -233,7 +263,7 @@ def class_images(config):
     """Up to MEANS_PER_CLASS drawings of each class as model inputs: training bitmaps, or a few-shot run's
     stroke drawings; (images, labels), or None when neither is on this machine."""
     try:
-        data = quickdraw.load_data(config["data_dir"], config["classes"], seed=config["seed"],
+        data = quickdraw.load_data(config["data_dir"], config["classes"], seed=quickdraw.split_seed(config),
                                    validation_fraction=config.get("validation_fraction", 0.1))
     except (KeyError, ValueError):
         data = None
@@ -295,10 +325,13 @@ def main(argv=None):
     parser.add_argument("--quantize", default="none", help="none, float16 or uint8")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out if it holds an earlier export (and nothing else)")
+    parser.add_argument("--mirror-average", action="store_true",
+                        help="the page and the server average each guess with the drawing's mirror image; the "
+                             "metadata's figures and confidence threshold are measured that way")
     args = parser.parse_args(argv)
     start_tensorflow_quietly()
     try:
-        report = export(args.run_dir, args.out, args.quantize, args.overwrite)
+        report = export(args.run_dir, args.out, args.quantize, args.overwrite, args.mirror_average)
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

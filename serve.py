@@ -181,7 +181,8 @@ def parse_image(data_url, max_side):
 
 
 class Predictor:
-    """The web model, loaded once, and a lock-free compiled forward pass for one 28x28 image."""
+    """The web model, loaded once, and a lock-free compiled forward pass for one 28x28 image (with its mirror
+    image too, when the export says the page averages the two)."""
 
     def __init__(self, model_dir, files=None):
         import tensorflow as tf
@@ -189,8 +190,16 @@ class Predictor:
         self.model, self.metadata = load_web_model(model_dir, files)
         self.labels = self.metadata["labels"]
         self.model_hash = self.metadata["model_hash"]
-        self._forward = tf.function(lambda images: self.model(images, training=False),
-                                    input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)])
+        mirror = bool(self.metadata.get("mirror_average"))
+
+        def forward(images):
+            probabilities = self.model(images, training=False)
+            if mirror:  # As the page guesses (training.model.mirror_average): averaged with the mirror image.
+                probabilities = (probabilities + self.model(tf.reverse(images, [2]), training=False)) / 2
+            return probabilities
+
+        self._forward = tf.function(forward, input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1],
+                                                                            tf.float32)])
         self.predict([0] * IMAGE_SIZE * IMAGE_SIZE)  # Trace once now, not on the first request.
 
     def predict(self, bitmap):

@@ -61,6 +61,34 @@ def reliability_lines(hostile):
     return lines
 
 
+def routes_lines(routes):
+    """docs/experiments.md's table of issue 16's routes: mean and spread over seeds, paired change."""
+    seeds = ", ".join(str(seed) for seed in routes["seeds"])
+    doodlenet = routes["doodlenet"]
+    lines = ["## Routes toward DoodleNet, over three seeds", "",
+             f"The routes of issue 16, each at seeds {seeds} on one split, so every route is measured "
+             f"on the same {routes['test_drawings']:,} test drawings and {routes['stroke_drawings']} real stroke "
+             "drawings (`make routes`, which ends with `python -m bench.routes`). Each cell: the mean over the seeds "
+             "± their standard deviation, then in brackets the change in points against the shipped recipe at the "
+             "same seeds and McNemar's exact p on the drawings where the two disagree, pooled over the seeds.", "",
+             "| route | passes per guess | test top-1 | test top-3 | real strokes top-1 |", "|---|---|---|---|---|",
+             f"| DoodleNet (ml5, for reference) | 1 | {percent(doodlenet['test_top1'])} | {percent(doodlenet['test_top3'])} "
+             f"| {percent(doodlenet['strokes_top1'])} |"]
+    baseline = routes["routes"].get("as trained")
+    for name, route in routes["routes"].items():
+        cells = []
+        for key in ("test_top1", "test_top3", "strokes_top1"):
+            figure = route[key]
+            cell = f"{100 * figure['mean']:.1f} ± {100 * figure['spread']:.1f} %"
+            if "against_baseline" in figure and baseline:
+                change = 100 * (figure["mean"] - baseline[key]["mean"])
+                cell += f" ({change:+.1f}, p {figure['against_baseline']['p']:.2g})"
+            cells.append(cell)
+        label = "as trained (the shipped recipe)" if name == "as trained" else name
+        lines.append(f"| {label} | {route['passes_per_guess']} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def main(argv=None):
     section = (argv if argv is not None else sys.argv[1:] or ["readme"])[0]
     if section not in ("readme", "experiments"):
@@ -191,6 +219,9 @@ def main(argv=None):
                   f"| {percent(built_in['nearest_mean_3_new'])} | {percent(built_in['nearest_mean_6_new'])} |",
                   f"| beside the softmax | {percent(built_in['softmax'])} | {percent(built_in['beside_softmax_1_new'])} "
                   f"| {percent(built_in['beside_softmax_3_new'])} | {percent(built_in['beside_softmax_6_new'])} |", ""]
+    routes = load("routes")
+    if routes and not readme:
+        lines += routes_lines(routes)
     print("\n".join(lines))
     return 0
 

@@ -30,7 +30,7 @@ def main():
     from export import unit_features
     from training import data as quickdraw
     from training.fewshot import load_drawings
-    from training.webmodel import load_web_model
+    from training.webmodel import guess_probabilities, load_web_model
 
     model, metadata = load_web_model(ROOT / "web" / "model")
     labels = metadata["labels"]
@@ -66,7 +66,7 @@ def main():
         mean = new_features[chosen].mean(axis=0)
         return mean
 
-    new_softmax_choice = model.predict(new_images, verbose=0).argmax(axis=1)
+    new_softmax_choice = guess_probabilities(model, metadata, new_images).argmax(axis=1)
 
     # 1. and 3. Recognition of a newly taught class, leave one drawing out.
     recognized = {}
@@ -83,7 +83,7 @@ def main():
     share = lambda key: round(sum(value[key] * value["drawings"] for value in recognized.values()) / total, 4)  # noqa: E731
 
     # 2. What taught classes cost the built-in ones, on their real strokes.
-    known_softmax_choice = model.predict(known_images, verbose=0).argmax(axis=1)
+    known_softmax_choice = guess_probabilities(model, metadata, known_images).argmax(axis=1)
     softmax_top1 = float(np.mean(known_softmax_choice == known_labels))
     built_in = {"softmax": round(softmax_top1, 4),
                 "nearest_mean_0_new": round(float(np.mean(nearest(known_features, built_in_means) == known_labels)), 4)}

@@ -140,7 +140,8 @@ def test_committed_web_model_labels_match_outputs():
 
 def test_committed_web_model_is_reproduced_by_export(tmp_path):
     metadata = json.loads((COMMITTED_MODEL / "metadata.json").read_text())
-    report = export.export(ROOT / "runs" / metadata["name"], tmp_path / "model", metadata["quantization"])
+    report = export.export(ROOT / "runs" / metadata["name"], tmp_path / "model", metadata["quantization"],
+                           mirror_average=metadata["mirror_average"])
     assert report["top1_agreement"] == metadata["metrics"]["export_top1_agreement"]
     for path in COMMITTED_MODEL.iterdir():
         assert (tmp_path / "model" / path.name).read_bytes() == path.read_bytes(), path.name

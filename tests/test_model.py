@@ -39,3 +39,38 @@ def test_multiply_adds_by_hand():
 def test_bad_arguments(name, classes, message):
     with pytest.raises(ValueError, match=message):
         build_model(name, classes)
+
+
+def test_mirror_average_by_hand():
+    import numpy as np
+
+    from training.model import mirror_average
+
+    images = np.zeros((2, 28, 28, 1), np.float32)
+    images[0, 5, 2] = 1  # ink on the left: its mirror image has it on the right
+    images[1, 5, 2] = images[1, 5, 25] = 1  # symmetric: its mirror image is itself
+
+    def predict(batch):
+        """Class 0 for ink on the left half only, class 1 for ink on the right half only, else even."""
+        left, right = batch[:, :, :14].sum(axis=(1, 2, 3)), batch[:, :, 14:].sum(axis=(1, 2, 3))
+        first = np.where(left > right, 0.8, np.where(right > left, 0.2, 0.5))
+        return np.stack([first, 1 - first, np.zeros_like(first)], axis=1)
+
+    np.testing.assert_allclose(mirror_average(predict, images), [[0.5, 0.5, 0], [0.5, 0.5, 0]])
+    # Averaging for class 1 only: class 0 keeps the unmirrored 0.8, and the row is renormalized.
+    np.testing.assert_allclose(mirror_average(predict, images, [False, True, True]),
+                               [[0.8 / 1.3, 0.5 / 1.3, 0], [0.5, 0.5, 0]])
+
+
+@pytest.mark.parametrize("mirror", [True, False])
+def test_guess_probabilities_follow_the_export(mirror):
+    """Server, gallery and benchmarks guess as the page does: mirror averaging only when the metadata says."""
+    import numpy as np
+
+    from training.webmodel import guess_probabilities
+
+    model = build_model("sketchnet", 5)
+    images = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    plain = model.predict(images, verbose=0)
+    expected = (plain + model.predict(images[:, :, ::-1], verbose=0)) / 2 if mirror else plain
+    np.testing.assert_allclose(guess_probabilities(model, {"mirror_average": mirror}, images), expected, atol=1e-6)

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ARTIFACTS, ROOT, shared_drawings
 from training import raster
-from training.webmodel import load_web_model
+from training.webmodel import guess_probabilities, load_web_model
 
 MODEL_DIR = ROOT / "web" / "model"
 TOLERANCE = {"cpu": 1e-5, "wasm": 1e-5, "webgl": 1e-3}
@@ -22,12 +22,13 @@ REPORT = {}
 
 @pytest.fixture(scope="module")
 def reference():
-    """Bitmaps of real drawings and the probabilities Keras gives them."""
+    """Bitmaps of real drawings, the probabilities the Keras model gives them, and the page's guess as Keras
+    computes it (averaged with the mirror image when the export says so)."""
     model, metadata = load_web_model(MODEL_DIR)
     bitmaps = np.array([raster.rasterize(drawing) for _, drawing in shared_drawings(per_class=3)])
     assert len(bitmaps) == 120  # "120 shared drawings (3 a class)" in the README
-    probabilities = model.predict(bitmaps.reshape(-1, 28, 28, 1).astype(np.float32) / 255.0, verbose=0)
-    return bitmaps, probabilities
+    images = bitmaps.reshape(-1, 28, 28, 1).astype(np.float32) / 255.0
+    return bitmaps, model.predict(images, verbose=0), guess_probabilities(model, metadata, images)
 
 
 def record(name, value):
@@ -38,7 +39,7 @@ def record(name, value):
 
 @pytest.mark.parametrize("backend", ["cpu", "wasm"])
 def test_keras_vs_tfjs_in_node(reference, backend):
-    bitmaps, expected = reference
+    bitmaps, expected, _ = reference
     result = subprocess.run(["node", str(ROOT / "tests" / "js" / "predict_cli.mjs"), str(MODEL_DIR), backend],
                             input=json.dumps({"images": bitmaps.tolist()}), capture_output=True, text=True,
                             timeout=300, check=True, cwd=ROOT)
@@ -53,7 +54,7 @@ def test_keras_vs_tfjs_in_node(reference, backend):
 
 @pytest.mark.parametrize("backend", ["wasm", "cpu", "webgl"])
 def test_keras_vs_tfjs_in_chromium(reference, browser, live_server, backend):
-    bitmaps, expected = reference
+    bitmaps, _, expected = reference
     page = browser.new_page()
     try:
         page.goto(f"{live_server}?backend={backend}")

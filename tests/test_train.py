@@ -210,3 +210,61 @@ def test_empty_extra_strokes_file_is_named(tiny_data_dir, tmp_path, capsys):
 def test_missing_data_folder_is_said_so(tmp_path, capsys):
     status, stderr = main_in_process(capsys, "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run"))
     assert status == 2 and stderr == f"error: data folder {tmp_path / 'nowhere'} does not exist\n"
+
+
+def test_split_seed_is_fixed_while_the_seed_varies(smoke_run):
+    from training import data as quickdraw
+
+    config = json.loads((smoke_run / "config.json").read_text())
+    assert config["split_seed"] == quickdraw.DEFAULT_SEED
+    assert quickdraw.split_seed({"seed": 5}) == 5  # a run made before the key existed split by its seed
+    assert quickdraw.split_seed({"seed": 5, "split_seed": 1337}) == 1337
+
+
+def test_distillation_targets_mix_the_teacher_and_the_labels(smoke_run, tiny_data_dir):
+    import tf_keras as keras
+
+    from training import data as quickdraw
+    from training import train
+    from training.model import mirror_average
+
+    config = json.loads((smoke_run / "config.json").read_text()) | {"teacher": str(smoke_run), "teacher_weight": 0.25}
+    data = quickdraw.load_data(tiny_data_dir, config["classes"], seed=config["split_seed"],
+                               validation_fraction=config["validation_fraction"])
+    targets = train.teacher_targets(config, data)
+    class_ids, row_ids = data.splits["train"]
+    teacher = keras.models.load_model(smoke_run / "model.h5", compile=False)
+    predicted = mirror_average(lambda x: teacher.predict(x, verbose=0), data.gather(class_ids, row_ids))
+    smoothing = config["label_smoothing"]
+    labels = np.eye(3)[class_ids] * (1 - smoothing) + smoothing / 3
+    np.testing.assert_allclose(targets, 0.25 * predicted + 0.75 * labels, atol=1e-6)
+    np.testing.assert_allclose(targets.sum(axis=1), 1, atol=1e-5)
+
+
+def test_distilled_run_records_its_teacher(smoke_run, tiny_data_dir, tmp_path, capsys):
+    from training import train
+
+    out = tmp_path / "student"
+    status = train.main(["--data-dir", str(tiny_data_dir), "--teacher", str(smoke_run), "--epochs", "1",
+                         "--batch-size", "32", "--out", str(out), "--verbose", "0", "--seed", "8"])
+    assert status == 0, capsys.readouterr().err
+    config = json.loads((out / "config.json").read_text())
+    assert config["teacher"] == str(smoke_run.resolve()) and config["teacher_weight"] == 0.5
+    assert config["seed"] == 8 and config["split_seed"] == 1337
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--teacher", "{nowhere}"], "--teacher {nowhere} is not a training run (model.h5 and config.json)"),
+    (["--teacher", "{run}", "--teacher-weight", "0"], "--teacher-weight must be in (0, 1], got 0.0"),
+    (["--teacher", "{run}", "--teacher-weight", "1.5"], "--teacher-weight must be in (0, 1], got 1.5"),
+    (["--teacher", "{run}", "--extra-strokes", "{strokes}"], "--teacher cannot be combined with --extra-strokes"),
+    (["--teacher", "{run}", "--classes", "eye", "hand"], "--teacher {run} was trained as 'sketchnet' on other classes"),
+])
+def test_bad_teacher_is_one_line(earlier_run, tiny_data_dir, tmp_path, capsys, extra, message):
+    strokes = tmp_path / "strokes.ndjson"
+    strokes.write_text(json.dumps({"word": "eye", "drawing": [[[0, 40], [10, 60]]]}) + "\n")
+    names = {"run": earlier_run, "nowhere": tmp_path / "nowhere", "strokes": strokes}
+    status, stderr = main_in_process(capsys, "--data-dir", str(tiny_data_dir), "--out", str(tmp_path / "student"),
+                                     *[value.format(**names) for value in extra])
+    assert status == 2 and len(stderr.splitlines()) == 1
+    assert stderr.startswith("error: " + message.format(**names)), stderr

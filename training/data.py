@@ -120,6 +120,11 @@ def open_bitmaps(path):
     return array
 
 
+def split_seed(config):
+    """The seed of a run's split: its own key, or, in runs made before the key existed, the run's seed."""
+    return config.get("split_seed", config["seed"])
+
+
 def split_indices(num_rows, seed, class_name, validation_fraction, test_fraction, max_per_class=None):
     """Deterministic split of one class's rows into train, validation and test row indices.
 
@@ -202,17 +207,24 @@ def load_data(data_dir, class_names, seed=DEFAULT_SEED, validation_fraction=0.1,
     return data
 
 
-def make_dataset(data, split, batch_size, shuffle=False, seed=0, twin_fraction=0.0, augment=None):
+def twin_choice(data, split, seed, twin_fraction):
+    """Which rows of a split are read from their twin file: a fixed, seeded choice per row."""
+    return np.random.default_rng(seed + 1).random(data.split_size(split)) < twin_fraction
+
+
+def make_dataset(data, split, batch_size, shuffle=False, seed=0, twin_fraction=0.0, augment=None,
+                 targets=None):
     """A tf.data pipeline over (class, row) indices that gathers each batch from the memory maps.
 
     Only indices are shuffled and batched; pixels are read per batch, so memory use does not grow with the
     dataset. With twin_fraction > 0, that share of each clean class's rows is read from its twin file
-    (a fixed, seeded choice per row), so the denoiser's leftovers do not tell classes apart.
+    (twin_choice), so the denoiser's leftovers do not tell classes apart. targets, one probability row per
+    row of the split (distillation), replaces the integer labels.
     """
     import tensorflow as tf
 
     class_ids, row_ids = data.splits[split]
-    use_twin = np.random.default_rng(seed + 1).random(len(class_ids)) < twin_fraction
+    use_twin = twin_choice(data, split, seed, twin_fraction)
     positions = tf.data.Dataset.range(len(class_ids))
     if shuffle:
         positions = positions.shuffle(len(class_ids), seed=seed, reshuffle_each_iteration=True)
@@ -222,12 +234,15 @@ def make_dataset(data, split, batch_size, shuffle=False, seed=0, twin_fraction=0
         batch_positions = np.asarray(batch_positions)
         images = data.gather(class_ids[batch_positions], row_ids[batch_positions],
                              use_twin[batch_positions] if twin_fraction > 0 else None)
+        if targets is not None:
+            return images, targets[batch_positions]
         return images, class_ids[batch_positions]
 
     def gather_tf(batch_positions):
-        images, labels = tf.numpy_function(gather, [batch_positions], [tf.float32, tf.int32])
+        label_type = tf.int32 if targets is None else tf.float32
+        images, labels = tf.numpy_function(gather, [batch_positions], [tf.float32, label_type])
         images.set_shape([None, IMAGE_SIZE, IMAGE_SIZE, 1])
-        labels.set_shape([None])
+        labels.set_shape([None] if targets is None else [None, targets.shape[1]])
         return images, labels
 
     dataset = positions.map(gather_tf, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

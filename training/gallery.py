@@ -29,13 +29,15 @@ def first_official(path):
     return official_drawings(path)[0]
 
 
-def most_confident(drawings, class_index, model):
-    """The drawing whose rasterized bitmap the model gives the highest probability of its class."""
+def most_confident(drawings, class_index, model, metadata):
+    """The drawing whose rasterized bitmap the model gives the highest probability of its class, as the
+    page guesses."""
     import numpy as np
 
     from training.data import drawings_input
+    from training.webmodel import guess_probabilities
 
-    probabilities = model.predict(drawings_input(drawings), verbose=0)
+    probabilities = guess_probabilities(model, metadata, drawings_input(drawings))
     return drawings[int(np.argmax(probabilities[:, class_index]))]
 
 
@@ -69,7 +71,7 @@ def main(argv=None):
         for index, label in enumerate(metadata["labels"]):
             path = Path(args.strokes_dir) / f"{label}.ndjson"
             if label not in samples and path.is_file():
-                samples[label] = raster.normalize(most_confident(official_drawings(path), index, model))
+                samples[label] = raster.normalize(most_confident(official_drawings(path), index, model, metadata))
         labels += [label for label in metadata["labels"] if label not in labels]
     web = Path(args.web)
     (web / "gallery.json").write_text(json.dumps({"samples": samples}, separators=(",", ":")) + "\n")

@@ -37,7 +37,11 @@ def parse_args(argv):
     parser.add_argument("--out", required=True, help="output folder, e.g. runs/sketchnet")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out if it holds an earlier run (and nothing else)")
-    parser.add_argument("--seed", type=int, default=quickdraw.DEFAULT_SEED)
+    parser.add_argument("--seed", type=int, default=quickdraw.DEFAULT_SEED,
+                        help="seeds the initialization, the batch order and the twin choice")
+    parser.add_argument("--split-seed", type=int, default=quickdraw.DEFAULT_SEED,
+                        help="seeds the train/validation/test split; kept fixed so that runs of several "
+                             "seeds are measured on the same test drawings")
     parser.add_argument("--max-per-class", type=int, help="use at most this many drawings per class")
     parser.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
     parser.add_argument("--batch-size", type=int)
@@ -58,6 +62,10 @@ def parse_args(argv):
                              "added to the training split")
     parser.add_argument("--init-from", help="a run folder (e.g. runs/sketchnet) whose weights training starts "
                         "from: with --extra-strokes and a few --epochs, this fine-tunes on corrections")
+    parser.add_argument("--teacher", help="a run folder (e.g. runs/sketchnet) to distil from: the targets mix "
+                                          "its mirror-averaged predictions with the labels")
+    parser.add_argument("--teacher-weight", type=float, default=0.5,
+                        help="share of the teacher's predictions in the targets (default 0.5)")
     parser.add_argument("--distribute", choices=["none", "mirrored", "multi-worker"], default="none",
                         help="tf.distribute strategy: mirrored = all GPUs of this host; multi-worker "
                              "= several hosts described by TF_CONFIG")
@@ -76,6 +84,7 @@ def resolve_config(args):
         "data_dir": str(Path(args.data_dir).resolve()),
         "classes": class_names,
         "seed": args.seed,
+        "split_seed": args.split_seed,
         "max_per_class": args.max_per_class,
         "validation_fraction": (args.validation_fraction if args.validation_fraction is not None
                                 else defaults["validation_fraction"]),
@@ -92,6 +101,8 @@ def resolve_config(args):
         "strokes_dir": args.strokes_dir or str(Path(args.data_dir) / "strokes"),
         "extra_strokes": [str(Path(path).resolve()) for path in args.extra_strokes],
         "init_from": str(Path(args.init_from).resolve()) if args.init_from else None,
+        "teacher": str(Path(args.teacher).resolve()) if args.teacher else None,
+        "teacher_weight": args.teacher_weight if args.teacher else None,
         "distribute": args.distribute,
     }
     if config["epochs"] < 1:
@@ -109,16 +120,27 @@ def resolve_config(args):
     for path in config["extra_strokes"]:
         if not Path(path).is_file():
             raise ValueError(f"--extra-strokes file {path} does not exist")
-    if config["init_from"]:
-        initial = Path(config["init_from"])
-        if not (initial / "model.h5").is_file() or not (initial / "config.json").is_file():
-            raise ValueError(f"--init-from {initial} is not a training run (model.h5 and config.json)")
-        initial_config = read_json_object(initial / "config.json")
-        if initial_config.get("classes") != class_names or initial_config.get("model") != config["model"]:
-            raise ValueError(f"--init-from {initial} was trained as {initial_config.get('model')!r} on other "
-                             "classes; fine-tuning needs the same model and the same classes in the same order")
-        check_weights_file(initial / "model.h5")
+    for flag, key in (("--init-from", "init_from"), ("--teacher", "teacher")):
+        if config[key]:
+            check_run_like(Path(config[key]), flag, config["model"] if key == "init_from" else None, class_names)
+    if config["teacher"] and config["extra_strokes"]:
+        raise ValueError("--teacher cannot be combined with --extra-strokes (the teacher's targets cover only "
+                         "the bitmaps)")
+    if config["teacher"] and not 0 < config["teacher_weight"] <= 1:
+        raise ValueError(f"--teacher-weight must be in (0, 1], got {config['teacher_weight']}")
     return config
+
+
+def check_run_like(initial, flag, model, class_names):
+    """A run folder with the given classes (and model, when one is given); ValueError naming it otherwise."""
+    if not (initial / "model.h5").is_file() or not (initial / "config.json").is_file():
+        raise ValueError(f"{flag} {initial} is not a training run (model.h5 and config.json)")
+    initial_config = read_json_object(initial / "config.json")
+    if initial_config.get("classes") != class_names or (model and initial_config.get("model") != model):
+        raise ValueError(f"{flag} {initial} was trained as {initial_config.get('model')!r} on other "
+                         "classes; it needs the same classes in the same order"
+                         + (" and the same model" if model else ""))
+    check_weights_file(initial / "model.h5")
 
 
 def read_json_object(path):
@@ -219,21 +241,28 @@ def train(config, out, verbose=2):
     keras.utils.set_random_seed(config["seed"])
     tf.config.experimental.enable_op_determinism()
     class_names = config["classes"]
-    data = quickdraw.load_data(config["data_dir"], class_names, seed=config["seed"],
+    data = quickdraw.load_data(config["data_dir"], class_names, seed=quickdraw.split_seed(config),
                                validation_fraction=config["validation_fraction"],
                                test_fraction=config["test_fraction"],
                                max_per_class=config["max_per_class"],
                                use_twins=config["twin_fraction"] > 0)
     augment = make_augmentation(config["seed"], config["augment_strength"]) if config["augment"] else None
+    targets = teacher_targets(config, data) if config.get("teacher") else None
     train_dataset = quickdraw.make_dataset(data, "train", config["batch_size"], shuffle=True,
                                            seed=config["seed"], twin_fraction=config["twin_fraction"],
-                                           augment=augment)
+                                           augment=augment, targets=targets)
     if config["extra_strokes"]:
         extra_images, extra_labels = load_extra_strokes(config["extra_strokes"], class_names)
         extra = tf.data.Dataset.from_tensor_slices((extra_images, extra_labels)).batch(config["batch_size"])
         train_dataset = train_dataset.concatenate(extra)
     validation_images, validation_labels = data.arrays("validation")
     test_images, test_labels = data.arrays("test")
+    if targets is None:
+        loss = SmoothedSparseCrossentropy(config["label_smoothing"], len(class_names))
+        validation_targets = validation_labels
+    else:
+        loss = keras.losses.CategoricalCrossentropy()
+        validation_targets = np.eye(len(class_names), dtype=np.float32)[validation_labels]
 
     steps_per_epoch = int(train_dataset.cardinality())
     assert steps_per_epoch > 0, steps_per_epoch
@@ -251,14 +280,14 @@ def train(config, out, verbose=2):
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate),
             # Sparse labels with smoothing: tf_keras's sparse loss has no smoothing, so one-hot in the loss.
-            loss=SmoothedSparseCrossentropy(config["label_smoothing"], len(class_names)),
+            loss=loss,
             metrics=["accuracy"],
         )
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config["patience"],
                                                restore_best_weights=True)]
     started = time.perf_counter()
     history = model.fit(train_dataset, epochs=config["epochs"], steps_per_epoch=steps_per_epoch,
-                        validation_data=(validation_images, validation_labels),
+                        validation_data=(validation_images, validation_targets),
                         batch_size=config["batch_size"], callbacks=callbacks, verbose=verbose)
     training_seconds = time.perf_counter() - started
 
@@ -283,6 +312,32 @@ def train(config, out, verbose=2):
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     save_plots(out, history.history, metrics, test_images, test_labels, test_probabilities, class_names)
     return metrics
+
+
+def teacher_targets(config, data):
+    """Distillation targets for every training row: the teacher's predictions mixed with the smoothed labels.
+
+    The teacher reads each row exactly as the student will (stored or twin, by the same seeded choice) and
+    averages it with its mirror image (training.model.mirror_average), which makes it a better teacher at no
+    training cost. Computed once, before training: the inputs are not augmented, so the targets never change.
+    """
+    import tf_keras as keras
+
+    from training.model import mirror_average
+
+    teacher = keras.models.load_model(Path(config["teacher"]) / "model.h5", compile=False)
+    class_ids, row_ids = data.splits["train"]
+    use_twin = quickdraw.twin_choice(data, "train", config["seed"], config["twin_fraction"])
+    num_classes = len(config["classes"])
+    smoothed = np.full((len(class_ids), num_classes), config["label_smoothing"] / num_classes, np.float32)
+    smoothed[np.arange(len(class_ids)), class_ids] += 1 - config["label_smoothing"]
+    predicted = np.empty_like(smoothed)
+    for start in range(0, len(class_ids), 8192):
+        chunk = slice(start, start + 8192)
+        images = data.gather(class_ids[chunk], row_ids[chunk], use_twin[chunk])
+        predicted[chunk] = mirror_average(lambda x: teacher.predict(x, batch_size=1024, verbose=0), images)
+    weight = config["teacher_weight"]
+    return (weight * predicted + (1 - weight) * smoothed).astype(np.float32)
 
 
 class SmoothedSparseCrossentropy:

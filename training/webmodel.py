@@ -120,6 +120,19 @@ def load_web_model(folder, files=None):
     return model, metadata
 
 
+def guess_probabilities(model, metadata, images):
+    """Probabilities as the page computes a guess: the model's, averaged with its mirror image's when the
+    export says so (metadata "mirror_average"; training.model.mirror_average, web/js/model.js)."""
+    def predict(batch):
+        return model.predict(batch, batch_size=1024, verbose=0)
+
+    if metadata.get("mirror_average"):
+        from training.model import mirror_average
+
+        return mirror_average(predict, images)
+    return predict(images)
+
+
 if __name__ == "__main__":
     loaded_model, loaded_metadata = load_web_model(sys.argv[1] if len(sys.argv) > 1 else "web/model")
     print(json.dumps({"labels": loaded_metadata["labels"], "model_hash": loaded_metadata["model_hash"]}))

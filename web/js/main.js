@@ -370,6 +370,7 @@ async function useModel(id) {
     modelId: id,
     labels: metadata.labels,
     backend: params.get('backend') || undefined,
+    mirrorAverage: metadata.mirror_average === true,
   });
   if (metadata.class_means && predictor.enableTeaching) {
     try {

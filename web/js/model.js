@@ -48,22 +48,39 @@ async function selectBackend(tf, requested) {
 
 /** The exported model running in this page. */
 export class LocalPredictor {
-  static async create({ modelUrl, backend }) {
+  static async create({ modelUrl, backend, mirrorAverage = false }) {
     const tf = await loadTf();
     const name = await selectBackend(tf, backend);
     const model = await tf.loadLayersModel(modelUrl);
-    const predictor = new LocalPredictor(tf, model, name);
+    const predictor = new LocalPredictor(tf, model, name, mirrorAverage);
     await predictor.predict({ bitmap: new Uint8ClampedArray(IMAGE_SIZE * IMAGE_SIZE) }); // Warm-up: compile kernels now.
     return predictor;
   }
 
-  constructor(tf, model, backend) {
+  constructor(tf, model, backend, mirrorAverage = false) {
     this.tf = tf;
     this.model = model;
     this.backend = backend;
+    this.mirrorAverage = mirrorAverage;
     this.where = 'browser';
     this.classMeans = null;
     this.withFeatures = null;
+  }
+
+  /**
+   * The model's input for a 0..255 bitmap: one image, or, when the export says guesses average the drawing
+   * with its mirror image (metadata.mirror_average, as training.model.mirror_average does), a batch of the
+   * image and its mirror image, so that both go through the model in one run.
+   */
+  input(bitmap) {
+    const { tf } = this;
+    const image = tf.tensor(Float32Array.from(bitmap, (value) => value / 255), [1, IMAGE_SIZE, IMAGE_SIZE, 1]);
+    return this.mirrorAverage ? tf.concat([image, tf.reverse(image, 2)], 0) : image;
+  }
+
+  /** One row of probabilities from the model's output: the mean of the two rows when mirroring. */
+  guess(probabilities) {
+    return this.mirrorAverage ? probabilities.mean(0, true) : probabilities;
   }
 
   /**
@@ -87,8 +104,11 @@ export class LocalPredictor {
   /** The drawing's features (scaled to length 1) and the probabilities, from one run of the model. */
   async predictWithFeatures({ bitmap }) {
     const { tf } = this;
-    const outputs = tf.tidy(() => this.withFeatures.predict(
-      tf.tensor(Float32Array.from(bitmap, (value) => value / 255), [1, IMAGE_SIZE, IMAGE_SIZE, 1])));
+    // The features of the drawing itself (row 0): the class means were made from unmirrored drawings.
+    const outputs = tf.tidy(() => {
+      const [features, probabilities] = this.withFeatures.predict(this.input(bitmap));
+      return [features.slice(0, 1), this.guess(probabilities)];
+    });
     try {
       const [features, probabilities] = await Promise.all(outputs.map((output) => output.data()));
       return { features: unitLength(features), probabilities };
@@ -110,10 +130,7 @@ export class LocalPredictor {
   /** Probabilities (label order) for a 28x28 (IMAGE_SIZE squared) 0..255 bitmap, ink = 255. */
   async predict({ bitmap }) {
     const { tf } = this;
-    const output = tf.tidy(() => {
-      const input = tf.tensor(Float32Array.from(bitmap, (value) => value / 255), [1, IMAGE_SIZE, IMAGE_SIZE, 1]);
-      return this.model.predict(input);
-    });
+    const output = tf.tidy(() => this.guess(this.model.predict(this.input(bitmap))));
     try {
       return await output.data();
     } finally {
@@ -156,10 +173,10 @@ export class ServerPredictor {
 }
 
 /** TF.js when it loads; otherwise the server, with the reason logged for the curious. */
-export async function createPredictor({ modelUrl, modelId, labels, backend }) {
+export async function createPredictor({ modelUrl, modelId, labels, backend, mirrorAverage }) {
   if (backend !== 'server') {
     try {
-      return await LocalPredictor.create({ modelUrl, backend });
+      return await LocalPredictor.create({ modelUrl, backend, mirrorAverage });
     } catch (error) {
       console.warn(`TF.js could not run here, so the server will predict: ${error.message}`);
     }
