@@ -1,6 +1,6 @@
 """Render bench/results/*.json as Markdown: the README's results, or the rest for docs/experiments.md.
 
-    python -m bench.report [readme|experiments]    # readme by default
+    python -m bench.report [readme|experiments|routes]    # readme by default
 """
 
 import json
@@ -22,14 +22,19 @@ def conclusion(accuracy, browser):
     """The README's one-line conclusion, worked out from the results it sums up."""
     ours, original, doodlenet = (accuracy["models"][key] for key in ("ours", "original", "doodlenet"))
     smaller = doodlenet["web_model_bytes"] / ours["web_model_bytes"]
-    faster = all(result["prediction_ms"]["ours"]["p50"] < result["prediction_ms"]["doodlenet"]["p50"]
-                 for result in browser["backends"].values())
-    ahead = {name: 100 * (ours[key]["top1"] - doodlenet[key]["top1"])
-             for name, key in (("bitmaps", "test_split"), ("real strokes", "real_strokes"))}
+    faster = [name for name, result in browser["backends"].items()
+              if result["prediction_ms"]["ours"]["p50"] < result["prediction_ms"]["doodlenet"]["p50"]]
+    slower = [name for name in browser["backends"] if name not in faster]
+    speed = ("faster than it on every backend" if not slower else
+             f"faster than it on {' and '.join(faster)}, slower on {' and '.join(slower)}" if faster else
+             "slower than it on every backend")
+    ahead = {name: 100 * (ours[key][top] - doodlenet[key][top])
+             for name, key, top in (("bitmaps", "test_split", "top1"), ("bitmaps' top-3", "test_split", "top3"),
+                                    ("real strokes", "real_strokes", "top1"))}
     behind = [f"{-points:.1f} points behind on {name}" for name, points in ahead.items() if points < 0]
     gain = 100 * (ours["test_split"]["top1"] - original["test_split"]["top1"])
     return (f"In one line: {gain:.1f} points ahead of the tutorial's network on bitmaps, {smaller:.0f} times smaller "
-            f"than DoodleNet and {'faster' if faster else 'not faster'} than it on every backend, "
+            f"than DoodleNet and {speed} (per whole guess), "
             + (f"but not yet ahead of it on accuracy ({', '.join(behind)})." if behind
                else "and ahead of it on accuracy."))
 
@@ -65,8 +70,7 @@ def routes_lines(routes):
     """docs/experiments.md's table of issue 16's routes: mean and spread over seeds, paired change."""
     seeds = ", ".join(str(seed) for seed in routes["seeds"])
     doodlenet = routes["doodlenet"]
-    lines = ["## Routes toward DoodleNet, over three seeds", "",
-             f"The routes of issue 16, each at seeds {seeds} on one split, so every route is measured "
+    lines = [f"The routes of issue 16, each at seeds {seeds} on one split, so every route is measured "
              f"on the same {routes['test_drawings']:,} test drawings and {routes['stroke_drawings']} real stroke "
              "drawings (`make routes`, which ends with `python -m bench.routes`). Each cell: the mean over the seeds "
              "± their standard deviation, then in brackets the change in points against the shipped recipe at the "
@@ -82,7 +86,8 @@ def routes_lines(routes):
             cell = f"{100 * figure['mean']:.1f} ± {100 * figure['spread']:.1f} %"
             if "against_baseline" in figure and baseline:
                 change = 100 * (figure["mean"] - baseline[key]["mean"])
-                cell += f" ({change:+.1f}, p {figure['against_baseline']['p']:.2g})"
+                p = figure["against_baseline"]["p"]
+                cell += f" ({change:+.1f}, p {'< 0.001' if p < 0.001 else f'{p:.2g}'})"
             cells.append(cell)
         label = "as trained (the shipped recipe)" if name == "as trained" else name
         lines.append(f"| {label} | {route['passes_per_guess']} | " + " | ".join(cells) + " |")
@@ -91,9 +96,16 @@ def routes_lines(routes):
 
 def main(argv=None):
     section = (argv if argv is not None else sys.argv[1:] or ["readme"])[0]
-    if section not in ("readme", "experiments"):
-        print(f"error: unknown section {section!r} (readme or experiments)", file=sys.stderr)
+    if section not in ("readme", "experiments", "routes"):
+        print(f"error: unknown section {section!r} (readme, experiments or routes)", file=sys.stderr)
         return 2
+    if section == "routes":
+        routes = load("routes")
+        if routes is None:
+            print(f"error: no {RESULTS / 'routes.json'}: run make routes", file=sys.stderr)
+            return 2
+        print("\n".join(routes_lines(routes)))
+        return 0
     accuracy, browser, python_speed, load_test, quantization, architectures, hostile = (
         load(name) for name in ("accuracy", "browser_speed", "python_speed", "load_test", "quantization",
                                 "architectures", "hostile"))
@@ -219,9 +231,6 @@ def main(argv=None):
                   f"| {percent(built_in['nearest_mean_3_new'])} | {percent(built_in['nearest_mean_6_new'])} |",
                   f"| beside the softmax | {percent(built_in['softmax'])} | {percent(built_in['beside_softmax_1_new'])} "
                   f"| {percent(built_in['beside_softmax_3_new'])} | {percent(built_in['beside_softmax_6_new'])} |", ""]
-    routes = load("routes")
-    if routes and not readme:
-        lines += routes_lines(routes)
     print("\n".join(lines))
     return 0
 

@@ -20,15 +20,21 @@ The routes, as the issue names them:
   real-stroke accuracy measured by 5-fold over the drawings (each drawing held out with all its copies) and
   its test figures from the same fine-tuning on all drawings; beside it the same fine-tuning without strokes,
   so that the effect of the strokes is not confused with the effect of fine-tuning;
-- distillation from the same seed's baseline, averaged with its mirror image (born-again networks).
+- distillation from the same seed's baseline, averaged with its mirror image (born-again networks);
+- two networks in one guess: each seed's run averaged with the next seed's.
 
 Paired tests: McNemar's exact test on the drawings one of the two predicts right and the other wrong, pooled
 over the three seeds' pairs.
+
+Measuring one seed takes minutes (seven short fine-tunings), so what each run gave is kept in
+runs/routes/measured-*.npz under a hash of the model and the settings, and read back while both are
+unchanged. A table over fewer runs than asked for is never written: a missing run is an error (exit 2).
 """
 
 import hashlib
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 
@@ -56,7 +62,11 @@ def run_folder(route, seed):
 
 
 def mcnemar(reference_correct, candidate_correct):
-    """Exact two-sided McNemar test: (drawings only the reference gets right, only the candidate, p)."""
+    """Exact two-sided McNemar test: (drawings only the reference gets right, only the candidate, p).
+
+    Under the null hypothesis each discordant drawing is equally likely to favour either model, so the
+    smaller count is binomial(discordant, 1/2) (https://en.wikipedia.org/wiki/McNemar%27s_test).
+    """
     only_reference = int(np.sum(reference_correct & ~candidate_correct))
     only_candidate = int(np.sum(~reference_correct & candidate_correct))
     discordant = only_reference + only_candidate
@@ -143,6 +153,25 @@ def fine_tune(run, data, seed, drawings, drawing_labels, twin_fraction, tag):
     return model
 
 
+def save_measured(path, key, measured):
+    """{route: (test correct, test top-3 correct, strokes correct)} of one run, with the key it was made under."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {f"route{index}_{part}": values for index, triple in enumerate(measured.values())
+              for part, values in enumerate(triple)}
+    np.savez_compressed(path, key=key, names=json.dumps(list(measured)), **arrays)
+
+
+def load_measured(path, key):
+    """What save_measured wrote, or None when there is nothing or it was made under another key."""
+    if not path.is_file():
+        return None
+    with np.load(path) as stored:
+        if str(stored["key"]) != key:
+            return None
+        return {name: tuple(stored[f"route{index}_{part}"] for part in range(3))
+                for index, name in enumerate(json.loads(str(stored["names"])))}
+
+
 @dataclass
 class Context:
     """What every measurement reads: the run's settings, the split, the stroke drawings, the twins' rates."""
@@ -161,7 +190,7 @@ class Context:
 
 def passes_per_guess(route):
     """Predictions of the network per guess in the page: the cost of a route's test-time averaging."""
-    return 2 if "mirror" in route else TWIN_DRAWS if "twin noise" in route else 1
+    return 2 if "mirror" in route or "two seeds" in route else TWIN_DRAWS if "twin noise" in route else 1
 
 
 def measure(source, seed, run, context):
@@ -217,6 +246,31 @@ def measure(source, seed, run, context):
     return measured
 
 
+def measure_pairs(seeds, context):
+    """Two networks in one guess: each seed's run averaged with the next seed's (the last with the first), as
+    two models exported in one graph would be; {route: {seed: (test, test top-3, strokes correct)}}."""
+    import tf_keras as keras
+
+    c = context
+    result = {}
+    for source, route in (("baseline", "two seeds averaged"), ("distilled", "distilled, two seeds averaged")):
+        outputs = {}
+        for seed in seeds:
+            predict = predictor(keras.models.load_model(run_folder(source, seed) / "model.h5", compile=False))
+            outputs[seed] = (predict(c.test_images), predict(c.stroke_images))
+        for index, seed in enumerate(seeds):
+            partner = seeds[(index + 1) % len(seeds)]
+            if partner == seed:
+                continue
+            test = (outputs[seed][0] + outputs[partner][0]) / 2
+            strokes = (outputs[seed][1] + outputs[partner][1]) / 2
+            top = np.argsort(-test, axis=1)[:, :3]
+            result.setdefault(route, {})[seed] = (top[:, 0] == c.test_labels,
+                                                  np.any(top == c.test_labels[:, None], axis=1),
+                                                  strokes.argmax(1) == c.stroke_labels)
+    return result
+
+
 def main(argv=None):
     from training.cli import ArgumentParser, start_tensorflow_quietly
 
@@ -242,29 +296,32 @@ def main(argv=None):
                       stroke_labels, stroke_images, inversion_rates(data, denoised_ids))
 
     # correct[route][seed] = (test correct, test top-3 correct, strokes correct), booleans per drawing.
-    correct = {}
+    correct, missing = {}, []
     for seed in seeds:
         for source in ("baseline", "distilled"):
             run = run_folder(source, seed)
             if not (run / "model.h5").is_file():
-                print(f"skipping {run}: not trained (make routes)", flush=True)
+                missing.append(str(run.relative_to(ROOT)))
                 continue
             # Measuring a seed takes minutes; what was measured on the same model with the same settings is
             # read back from runs/routes/ instead.
             key = hashlib.sha256((run / "model.h5").read_bytes()
                                  + json.dumps([FINETUNE, TWIN_DRAWS, MEASURE_VERSION]).encode()).hexdigest()
             cache = ROOT / "runs" / "routes" / f"measured-{source}-{seed}.npz"
-            if cache.is_file() and str(np.load(cache)["key"]) == key:
-                stored = np.load(cache)
-                measured = {name: tuple(stored[f"route{index}"]) for index, name in enumerate(json.loads(str(stored["names"])))}
-            else:
+            measured = load_measured(cache, key)
+            if measured is None:
                 measured = measure(source, seed, run, context)
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                np.savez_compressed(cache, key=key, names=json.dumps(list(measured)),
-                                    **{f"route{index}": np.stack(value) for index, value in enumerate(measured.values())})
+                save_measured(cache, key, measured)
             for route, value in measured.items():
                 correct.setdefault(route, {})[seed] = value
+    if not missing:
+        for route, value in measure_pairs(seeds, context).items():
+            correct.setdefault(route, {}).update(value)
 
+    if missing:
+        # What was measured is kept in runs/routes/; a table over fewer runs than asked for is not written.
+        print(f"error: not trained: {', '.join(missing)} (make routes trains them)", file=sys.stderr)
+        return 2
     doodlenet = json.loads((RESULTS / "accuracy.json").read_text())["models"]["doodlenet"]
     routes = {}
     for route, per_seed in correct.items():
@@ -289,7 +346,8 @@ def main(argv=None):
                       "strokes_top1": doodlenet["real_strokes"]["top1"]},
         "routes": routes, "seconds": round(time.perf_counter() - started), "machine": machine(),
     })
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

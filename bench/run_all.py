@@ -21,6 +21,12 @@ def main():
     for module in BENCHMARKS:
         print(f"== {module}", file=sys.stderr, flush=True)
         subprocess.run([sys.executable, "-m", module], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    write_summary()
+    subprocess.run([sys.executable, "-m", "bench.report"], cwd=ROOT, check=True)
+
+
+def write_summary():
+    """bench/results/summary.json: every benchmark's latest result and the shipped model's training time."""
     metadata = json.loads((ROOT / "web" / "model" / "metadata.json").read_text())
     metrics = json.loads((ROOT / "runs" / metadata["name"] / "metrics.json").read_text())
     summary = {name: json.loads((RESULTS / f"{name}.json").read_text())
@@ -28,8 +34,7 @@ def main():
                             "load_test", "hostile")}
     summary["training"] = {"model": metadata["name"], "training_seconds": metrics["training_seconds"],
                            "epochs_run": metrics["epochs_run"]}
-    write_result("summary", summary)
-    subprocess.run([sys.executable, "-m", "bench.report"], cwd=ROOT, check=True)
+    return write_result("summary", summary)
 
 
 if __name__ == "__main__":

@@ -23,3 +23,18 @@ def test_passes_per_guess():
     assert passes_per_guess("distilled, mirror averaging") == 2
     assert passes_per_guess(f"twin noise at test time ({TWIN_DRAWS} draws)") == TWIN_DRAWS
     assert passes_per_guess("fine-tuned with real strokes") == 1
+    assert passes_per_guess("distilled, two seeds averaged") == 2
+
+
+def test_measurements_are_kept_under_their_key(tmp_path):
+    from bench.routes import load_measured, save_measured
+
+    measured = {"as trained": (np.array([True, False]), np.array([True, True]), np.array([False, True, True])),
+                "mirror averaging": (np.array([True, True]), np.array([True, True]), np.array([True, True, True]))}
+    path = tmp_path / "measured-baseline-1.npz"
+    assert load_measured(path, "k") is None
+    save_measured(path, "k", measured)
+    loaded = load_measured(path, "k")
+    assert list(loaded) == list(measured)
+    assert all(np.array_equal(a, b) for name in measured for a, b in zip(loaded[name], measured[name]))
+    assert load_measured(path, "another model") is None

@@ -317,6 +317,10 @@ def train(config, out, verbose=2):
 def teacher_targets(config, data):
     """Distillation targets for every training row: the teacher's predictions mixed with the smoothed labels.
 
+    Knowledge distillation (Hinton, Vinyals and Dean, https://arxiv.org/abs/1503.02531) at temperature 1,
+    from a teacher of the student's own size (born-again networks, https://arxiv.org/abs/1805.04770): the
+    teacher's probabilities for the wrong classes say which drawings look alike, which the labels cannot.
+
     The teacher reads each row exactly as the student will (stored or twin, by the same seeded choice) and
     averages it with its mirror image (training.model.mirror_average), which makes it a better teacher at no
     training cost. Computed once, before training: the inputs are not augmented, so the targets never change.
