@@ -191,11 +191,11 @@ def guess_metrics(model, config, metrics, mirror):
                 "real_strokes_top1": metrics.get("real_strokes", {}).get("top1"),
                 "confidence_threshold": metrics.get("confidence_threshold", 0.5)}
     from training.metrics import confidence_threshold, top_k_accuracy
-    from training.model import mirror_average
     from training.train import load_stroke_set
+    from training.webmodel import guess_probabilities
 
     def predict(images):
-        return mirror_average(lambda batch: model.predict(batch, batch_size=1024, verbose=0), images)
+        return guess_probabilities(model, {"mirror_average": True}, images)
 
     try:
         data = quickdraw.load_data(config["data_dir"], config["classes"], seed=quickdraw.split_seed(config),

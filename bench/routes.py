@@ -107,6 +107,16 @@ def predictor(model):
     return lambda images: model.predict(images, batch_size=1024, verbose=0)
 
 
+def mirror_average_for(predict, images, classes):
+    """Mirror averaging for the given classes only (booleans, one per class): the others keep the
+    unmirrored probability, and each row is renormalized."""
+    from training.model import mirror_average
+
+    probabilities = predict(images)
+    averaged = np.where(np.asarray(classes, bool)[None, :], mirror_average(predict, images), probabilities)
+    return averaged / averaged.sum(axis=1, keepdims=True)
+
+
 def mirror_classes(model_predict, validation_images, validation_labels):
     """The classes whose validation recall mirror averaging does not lower."""
     from training.model import mirror_average
@@ -217,7 +227,7 @@ def measure(source, seed, run, context):
     record(f"{prefix}mirror averaging", *both(lambda images: mirror_average(predict, images)))
     chosen = mirror_classes(predict, c.validation_images, c.validation_labels)
     record(f"{prefix}mirror averaging, classes chosen on validation",
-           *both(lambda images: mirror_average(predict, images, chosen)))
+           *both(lambda images: mirror_average_for(predict, images, chosen)))
     if source == "distilled":
         return measured
     record(f"twin noise at test time ({TWIN_DRAWS} draws)",

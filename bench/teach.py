@@ -63,8 +63,7 @@ def main():
     def taught_mean(class_index, exclude=None):
         members = [i for i in np.nonzero(new_labels == class_index)[0] if i != exclude]
         chosen = rng.choice(members, min(EXAMPLES, len(members)), replace=False)
-        mean = new_features[chosen].mean(axis=0)
-        return mean
+        return new_features[chosen].mean(axis=0)
 
     new_softmax_choice = guess_probabilities(model, metadata, new_images).argmax(axis=1)
 

@@ -57,8 +57,10 @@ def test_mirror_average_by_hand():
         return np.stack([first, 1 - first, np.zeros_like(first)], axis=1)
 
     np.testing.assert_allclose(mirror_average(predict, images), [[0.5, 0.5, 0], [0.5, 0.5, 0]])
-    # Averaging for class 1 only: class 0 keeps the unmirrored 0.8, and the row is renormalized.
-    np.testing.assert_allclose(mirror_average(predict, images, [False, True, True]),
+    # Averaging for class 1 only (bench.routes): class 0 keeps the unmirrored 0.8, and the row is renormalized.
+    from bench.routes import mirror_average_for
+
+    np.testing.assert_allclose(mirror_average_for(predict, images, [False, True, True]),
                                [[0.8 / 1.3, 0.5 / 1.3, 0], [0.5, 0.5, 0]])
 
 

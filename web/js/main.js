@@ -409,13 +409,14 @@ function chosenModel(models) {
 async function taughtChanged() {
   const { predictor, taught } = state;
   const classes = predictor.canBeTaught ? taught.byName() : new Map();
+  // Every taught drawing in one run of the model, then each class's mean of its own drawings' rows.
+  const drawings = [...classes.values()].flat();
+  const features = drawings.length > 0 ? await predictor.features(drawings.map((strokes) => rasterize(strokes))) : [];
   const means = [];
-  for (const drawings of classes.values()) {
-    const features = [];
-    for (const strokes of drawings) {
-      features.push((await predictor.predictWithFeatures({ bitmap: rasterize(strokes) })).features);
-    }
-    means.push(meanOf(features));
+  let start = 0;
+  for (const { length } of classes.values()) {
+    means.push(meanOf(features.slice(start, start + length)));
+    start += length;
   }
   state.taughtNames = [...classes.keys()];
   state.taughtMeans = means;

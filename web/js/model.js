@@ -101,6 +101,28 @@ export class LocalPredictor {
     return this.withFeatures !== null;
   }
 
+  /**
+   * The features (each scaled to length 1) of several 0..255 bitmaps, in one run of the model and without
+   * their mirror images: what a taught class's mean is made of, like the shipped class means.
+   */
+  async features(bitmaps) {
+    const { tf } = this;
+    const pixels = IMAGE_SIZE * IMAGE_SIZE;
+    const values = new Float32Array(bitmaps.length * pixels);
+    bitmaps.forEach((bitmap, index) => values.set(Float32Array.from(bitmap, (value) => value / 255), index * pixels));
+    const output = tf.tidy(() => {
+      const [features] = this.withFeatures.predict(tf.tensor(values, [bitmaps.length, IMAGE_SIZE, IMAGE_SIZE, 1]));
+      return features;
+    });
+    try {
+      const flat = await output.data();
+      const columns = flat.length / bitmaps.length;
+      return bitmaps.map((_, index) => unitLength(flat.subarray(index * columns, (index + 1) * columns)));
+    } finally {
+      output.dispose();
+    }
+  }
+
   /** The drawing's features (scaled to length 1) and the probabilities, from one run of the model. */
   async predictWithFeatures({ bitmap }) {
     const { tf } = this;

@@ -7,7 +7,7 @@
  * features, and similarity is their dot product. The model's softmax still picks among the built-in classes;
  * a taught class wins only when the drawing is more similar to its mean than to the mean of the built-in
  * class the softmax picked (those means ship with the model). Comparing with all means instead costs the
- * built-in classes about nine points before anything is taught.
+ * built-in classes nearly ten points before anything is taught.
  */
 
 import { NdjsonStore } from './corrections.js';
