@@ -69,7 +69,7 @@ body-parts: setup
 bench: setup
 	$(PY) -m bench.run_all
 
-# Issue 16's routes toward DoodleNet, three seeds each (about 2 hours on 2 cores): the shipped recipe at seeds
+# Issue 16's routes toward DoodleNet, three seeds each (five trainings like `make train`'s): the shipped recipe at seeds
 # 1338 and 1339 beside runs/sketchnet (seed 1337), on the same split; a student distilled from each seed's run;
 # then bench.routes measures every route on them (docs/experiments.md).
 ROUTE_SEEDS := 1338 1339

@@ -1,6 +1,6 @@
 """Routes toward DoodleNet's accuracy (issue 16), each measured over three seeds with paired tests.
 
-    make routes               # trains the seeds' runs (about 2 hours on 2 cores), then runs this
+    make routes               # trains the seeds' runs (five trainings like the shipped one), then runs this
     python -m bench.routes    # evaluates every route on those runs; prints JSON, writes bench/results/routes.json
 
 The runs: the shipped recipe at seeds 1337 (runs/sketchnet itself), 1338 and 1339 (runs/routes/baseline-SEED),

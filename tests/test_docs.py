@@ -71,3 +71,34 @@ def test_mirror_averaging_claim_is_the_routes_measurement():
     assert all(after > before for before, after in zip(plain["per_seed"], mirrored["per_seed"]))
     assert "the average was ahead on the test split at each of three seeds" in " ".join(README.split())
     assert json.loads((ROOT / "web" / "model" / "metadata.json").read_text())["mirror_average"] is True
+
+
+def test_experiments_routes_claims_are_the_routes_measurement():
+    """docs/experiments.md's reading of the routes table, and the README's count of trainings, as measured."""
+    results = json.loads((ROOT / "bench" / "results" / "routes.json").read_text())
+    routes, doodlenet = results["routes"], results["doodlenet"]
+    figures = ("test_top1", "test_top3", "strokes_top1")
+    mean = lambda route, key: routes[route][key]["mean"]  # noqa: E731
+    # Mirror averaging is ahead of the shipped recipe at every seed on all three figures.
+    for key in figures:
+        assert all(after > before for before, after in zip(routes["as trained"][key]["per_seed"],
+                                                           routes["mirror averaging"][key]["per_seed"]))
+    # The distilled student is ahead of its teacher on all three; two seeds averaged are ahead of mirror averaging.
+    assert all(mean("distilled, as trained", key) > mean("as trained", key) for key in figures)
+    assert all(mean("two seeds averaged", key) > mean("mirror averaging", key) for key in figures)
+    # No route is ahead of DoodleNet on top-3 or on the real strokes; mirror averaging is on top-1.
+    assert all(route["test_top3"]["mean"] < doodlenet["test_top3"] for route in routes.values())
+    assert all(route["strokes_top1"]["mean"] < doodlenet["strokes_top1"] for route in routes.values())
+    assert mean("mirror averaging", "test_top1") > doodlenet["test_top1"]
+    # Distillation's recipe: two trainings of the shipped run's length, within 40 minutes.
+    seconds = json.loads((ROOT / "runs" / "sketchnet" / "metrics.json").read_text())["training_seconds"]
+    assert 2 * seconds < 40 * 60 and f"{2 * seconds / 60:.0f} minutes at its {seconds:.0f} s each" in \
+        " ".join(EXPERIMENTS.split())
+    # `make routes`: the shipped recipe at the two other seeds, then a student per seed: five trainings.
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile[makefile.index("\nroutes: setup"):makefile.index("\nconstraints:")]
+    other_seeds = makefile.split("ROUTE_SEEDS := ")[1].split("\n")[0].split()
+    assert other_seeds == ["1338", "1339"] and recipe.count("for seed in $(ROUTE_SEEDS)") == 2
+    assert recipe.count("-m training.train") == 3 and recipe.count("--seed 1337 --teacher runs/sketchnet") == 1
+    assert 2 * len(other_seeds) + 1 == 5
+    assert "five more trainings like the shipped one" in " ".join(README.split())
