@@ -4,20 +4,59 @@
 """
 
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import hypothesis
+import hypothesis.configuration
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+PATHS_BEFORE = pytest.StashKey()
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench.common import CHROMIUM, CHROMIUM_ARGS, LiveServer, shared_drawings  # noqa: E402, F401  (needs ROOT on the path; the tests import shared_drawings from here)
 
 SHARED_DATA = ROOT.parent / "shared" / "data" / "quickdraw"
-ARTIFACTS = ROOT / "tests" / "artifacts"
+# Screenshots of the page go outside the checkout (tests write nothing into it; see pytest_sessionfinish),
+# to TEST_ARTIFACTS if set.
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS") or Path(tempfile.gettempdir()) / "sketch-test-artifacts")
+
+# hypothesis keeps its example database and a cache of constants under the working directory unless told
+# otherwise.
+hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "sketch-hypothesis")
+hypothesis.settings.register_profile("outside-the-checkout", database=None)
+hypothesis.settings.load_profile("outside-the-checkout")
+
+# What the tests may leave in the checkout: the set-up's own folders and Python's bytecode caches.
+SET_UP_PATHS = (".venv/", "node_modules/")
+
+
+def paths_outside_git(root=ROOT):
+    """Untracked and ignored paths in the checkout, as git lists them (folders end in '/')."""
+    listing = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "-z"],
+                             cwd=root, capture_output=True)
+    if listing.returncode != 0:  # not a git checkout (an unpacked archive): nothing to compare
+        return set()
+    paths = {entry[3:] for entry in listing.stdout.decode().split("\0") if entry[:2] in ("??", "!!")}
+    return {path for path in paths if not path.startswith(SET_UP_PATHS) and "__pycache__/" not in path}
+
+
+def pytest_sessionstart(session):
+    session.config.stash[PATHS_BEFORE] = paths_outside_git()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when a test wrote a file into the checkout (issue 23: a test once committed .keras/)."""
+    written = sorted(paths_outside_git() - session.config.stash[PATHS_BEFORE])
+    if written:
+        session.config.get_terminal_writer().line(
+            f"tests wrote into the checkout: {', '.join(written[:10])}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def cli_in_process(capsys, main, *args):
@@ -81,7 +120,12 @@ def live_server():
 
 @pytest.fixture(scope="session")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    # A missing browser or driver fails every browser test, naming what is missing: skipping them would let
+    # a machine without them pass `make test` having checked none of the page.
+    try:
+        import playwright.sync_api as playwright_api
+    except ImportError as error:
+        pytest.fail(f"the Python package playwright is missing ({error}): run `make setup`")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make setup` (installs Debian's chromium)")
     with playwright_api.sync_playwright() as playwright:

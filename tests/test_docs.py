@@ -42,24 +42,34 @@ def test_readme_training_time_is_the_shipped_runs():
             in README.replace("\n", " "))
 
 
-def test_readme_class_groups_and_the_confidence_threshold():
-    """"the 20 denoised classes ... the 14 others"; "the top guess is right 95 % of the time above it"."""
-    import numpy as np
-
+def test_readme_class_groups():
+    """"the 20 denoised classes ... the 14 others"."""
     from training.data import denoised_classes
-    from training.metrics import confidence_threshold
 
     labels = json.loads((ROOT / "web" / "model" / "metadata.json").read_text())["labels"]
     denoised = denoised_classes(ROOT.parent / "shared" / "data" / "quickdraw", labels)
     assert (len(denoised), len(labels) - len(denoised)) == (20, 14)
     assert "the 20 whose bitmaps here come wholly or partly" in README and "the 14 others" in README
-    # The threshold is the lowest top probability above which the top guess is right 95 % of the time.
-    rng = np.random.default_rng(0)
-    probabilities = rng.dirichlet(np.ones(5) * 0.3, 2000)
-    labels_drawn = np.array([rng.choice(5, p=row) for row in probabilities])
-    threshold = confidence_threshold(probabilities, labels_drawn)
-    confident = probabilities.max(axis=1) >= threshold
-    assert np.mean(probabilities.argmax(axis=1)[confident] == labels_drawn[confident]) >= 0.95
+
+
+def test_the_shipped_confidence_threshold_keeps_the_top_guess_right_95_percent_of_the_time():
+    """"below a confidence threshold chosen on the validation data (the top guess is right 95 % of the time
+    above it)": the shipped web model, guessing as the page does, on the validation split of its run."""
+    import numpy as np
+
+    from training import data as quickdraw
+    from training.webmodel import guess_probabilities, load_web_model
+
+    model, metadata = load_web_model(ROOT / "web" / "model")
+    config = json.loads((ROOT / "runs" / metadata["name"] / "config.json").read_text())
+    data = quickdraw.load_data(quickdraw.DEFAULT_DATA_DIR, config["classes"], seed=quickdraw.split_seed(config),
+                               validation_fraction=config["validation_fraction"],
+                               test_fraction=config["test_fraction"], max_per_class=config.get("max_per_class"))
+    images, labels = data.arrays("validation")
+    probabilities = guess_probabilities(model, metadata, images)
+    confident = probabilities.max(axis=1) >= metadata["confidence_threshold"]
+    assert confident.mean() > 0.5  # the threshold lets most guesses through, so the figure below means something
+    assert np.mean(probabilities.argmax(axis=1)[confident] == labels[confident]) >= 0.95
     assert "(the top guess is right 95 % of the time above it)" in README.replace("\n  ", " ")
 
 
@@ -100,5 +110,4 @@ def test_experiments_routes_claims_are_the_routes_measurement():
     other_seeds = makefile.split("ROUTE_SEEDS := ")[1].split("\n")[0].split()
     assert other_seeds == ["1338", "1339"] and recipe.count("for seed in $(ROUTE_SEEDS)") == 2
     assert recipe.count("-m training.train") == 3 and recipe.count("--seed 1337 --teacher runs/sketchnet") == 1
-    assert 2 * len(other_seeds) + 1 == 5
     assert "five more trainings like the shipped one" in " ".join(README.split())

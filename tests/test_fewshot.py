@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import export
-from conftest import ROOT, SHARED_DATA
+from conftest import ROOT, SHARED_DATA, shared_drawings
 from training import fewshot, raster
-from training.webmodel import load_web_model
+from training.webmodel import guess_probabilities, load_web_model
 
 BODY_PARTS = ["eye", "arm", "face", "finger", "hand", "leg", "mouth", "nose", "ear"]
 
@@ -104,23 +104,69 @@ def test_the_committed_body_parts_model():
     assert metadata["class_means"]["shape"] == [9, 1152]
 
 
-def test_make_body_parts_rebuilds_the_committed_model_byte_for_byte(tmp_path):
-    """What `make body-parts` runs, into a temporary folder: the same weights, metrics and metadata."""
+def test_make_body_parts_rebuilds_the_committed_model(tmp_path):
+    """What `make body-parts` runs, into a temporary folder: the committed model's decisions and values.
+
+    Not byte for byte: the bits depend on the CPU. The features come from oneDNN convolutions whose
+    summation order follows the processor's vector width, and 60 epochs of Adam carry a last-bit difference
+    into the head's float weights. A fresh clone on another machine of this kind rebuilt a kernel minimum of
+    -1.5386772 where the committed one has -1.5386777 (issue 23), with every quantized byte the same. So
+    this checks what a change of code would alter and a change of CPU would not: the same recipe and
+    topology, each weight within one uint8 quantization step of the committed one, the same K-fold figures
+    to one drawing, and the same top-1 on every shared body-part drawing where the committed model's choice
+    is not a near tie (a margin of 0.01, far above what a last-bit weight change can move).
+    """
     import subprocess
     import sys
 
     for command in (["-m", "training.fewshot", "--preset", "body-parts", "--out", str(tmp_path / "run")],
                     ["export.py", str(tmp_path / "run"), "--out", str(tmp_path / "web"), "--quantize", "uint8"]):
-        subprocess.run([sys.executable, *command], cwd=ROOT, check=True, capture_output=True, timeout=600)
-    for name in ("model.json", "group1-shard1of1.bin"):
-        assert (tmp_path / "web" / name).read_bytes() == (ROOT / "web" / "model-body-parts" / name).read_bytes(), name
-    rebuilt, committed = (json.loads((folder / "metadata.json").read_text())
-                          for folder in (tmp_path / "web", ROOT / "web" / "model-body-parts"))
-    for metadata in (rebuilt, committed):
-        del metadata["training"]["training_seconds"]  # how long it took, the one thing that differs
-    assert rebuilt == committed
-    assert (json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]
-            == json.loads((ROOT / "runs" / "body-parts" / "metrics.json").read_text())["test"])
+        subprocess.run([sys.executable, *command], cwd=ROOT, check=True, capture_output=True, timeout=900)
+    committed_folder, rebuilt_folder = ROOT / "web" / "model-body-parts", tmp_path / "web"
+    committed_run = json.loads((ROOT / "runs" / "body-parts" / "config.json").read_text())
+    rebuilt_run = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert {key: rebuilt_run[key] for key in ("model", "classes", "seed", "settings", "extra_strokes")} == {
+        key: committed_run[key] for key in ("model", "classes", "seed", "settings", "extra_strokes")}
+
+    committed, rebuilt = (json.loads((folder / "model.json").read_text()) for folder in (committed_folder, rebuilt_folder))
+    assert rebuilt["modelTopology"] == committed["modelTopology"]
+    committed_weights, rebuilt_weights = (load_web_model(folder)[0].get_weights()
+                                          for folder in (committed_folder, rebuilt_folder))
+    for entry, before, after in zip(committed["weightsManifest"][0]["weights"], committed_weights, rebuilt_weights):
+        step = entry["quantization"]["scale"]
+        assert before.shape == after.shape and np.abs(before - after).max() <= step * 1.01, entry["name"]
+
+    committed_metadata, rebuilt_metadata = (json.loads((folder / "metadata.json").read_text())
+                                            for folder in (committed_folder, rebuilt_folder))
+    # Compared within tolerances below; model.json's length follows the digits of its quantization floats.
+    differs = {"model_hash", "size_bytes", "confidence_threshold", "metrics", "training"}
+    assert {key: value for key, value in rebuilt_metadata.items() if key not in differs} == {
+        key: value for key, value in committed_metadata.items() if key not in differs}
+    assert abs(rebuilt_metadata["size_bytes"] - committed_metadata["size_bytes"]) <= 64
+    one_drawing = 1 / committed_metadata["class_means"]["drawings"]
+    for name in ("test_top1", "test_top3"):
+        assert abs(rebuilt_metadata["metrics"][name] - committed_metadata["metrics"][name]) <= one_drawing * 1.01
+    assert abs(rebuilt_metadata["confidence_threshold"] - committed_metadata["confidence_threshold"]) <= 0.01
+    committed_means, rebuilt_means = (np.frombuffer((folder / "class_means.bin").read_bytes(), dtype=np.uint8)
+                                      for folder in (committed_folder, rebuilt_folder))
+    assert np.abs(committed_means.astype(int) - rebuilt_means).max() <= 1
+
+    committed_metrics, rebuilt_metrics = (json.loads((folder / "metrics.json").read_text())
+                                          for folder in (ROOT / "runs" / "body-parts", tmp_path / "run"))
+    assert rebuilt_metrics["drawings"] == committed_metrics["drawings"]
+    assert rebuilt_metrics["bitmaps"] == committed_metrics["bitmaps"]
+    for name in ("top1", "top3"):
+        assert abs(rebuilt_metrics["test"][name] - committed_metrics["test"][name]) <= one_drawing * 1.01
+
+    drawings = [drawing for label, drawing in shared_drawings() if label in BODY_PARTS]
+    images = np.array([raster.rasterize(drawing) for drawing in drawings], dtype=np.float32).reshape(-1, 28, 28, 1) / 255
+    committed_probabilities, rebuilt_probabilities = (guess_probabilities(*load_web_model(folder), images)
+                                                      for folder in (committed_folder, rebuilt_folder))
+    top_two = np.sort(committed_probabilities, axis=1)[:, -2:]
+    clear = top_two[:, 1] - top_two[:, 0] > 0.01
+    assert clear.sum() >= 0.9 * len(drawings)  # the check covers nearly every drawing
+    assert (committed_probabilities.argmax(1) == rebuilt_probabilities.argmax(1))[clear].all()
+    assert np.abs(committed_probabilities - rebuilt_probabilities).max() < 0.01
 
 
 def test_the_readme_quotes_the_body_parts_metrics():

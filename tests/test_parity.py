@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import ARTIFACTS, ROOT, shared_drawings
+from test_browser import server_top1
 from training import raster
 from training.webmodel import guess_probabilities, load_web_model
 
@@ -74,11 +75,13 @@ def test_keras_vs_tfjs_in_chromium(reference, browser, live_server, backend):
     assert (actual.argmax(1) == expected.argmax(1)).all()
 
 
-def test_page_prediction_matches_server_on_every_shared_drawing(browser, live_server, app):
-    """The page's whole path (JS raster + TF.js) vs POST /predict's (Python raster + Keras)."""
+def test_page_prediction_matches_server_on_every_shared_drawing(browser, live_server):
+    """The page's prediction path (raster.js + TF.js, as the page calls it on a drawing's strokes) vs POST
+    /predict over HTTP (raster.py + Keras) on all 628 drawings. Drawing on the canvas with the mouse, then
+    asking POST /predict about the strokes the page captured, is tests/test_browser.py's
+    test_drawing_real_drawings_gives_the_servers_guess (a few classes: every point is a mouse event)."""
     drawings = shared_drawings()
-    predictor = app.extensions["predictor"]
-    server = [predictor.predict(raster.rasterize(drawing))[0]["label"] for _, drawing in drawings]
+    server = [server_top1(live_server, drawing) for _, drawing in drawings]
     page = browser.new_page()
     try:
         page.goto(live_server)

@@ -212,13 +212,25 @@ def test_missing_data_folder_is_said_so(tmp_path, capsys):
     assert status == 2 and stderr == f"error: data folder {tmp_path / 'nowhere'} does not exist\n"
 
 
-def test_split_seed_is_fixed_while_the_seed_varies(smoke_run):
+def test_split_seed_is_fixed_while_the_seed_varies(smoke_run, tiny_data_dir):
+    """Runs at other seeds (bench.routes) test on the very rows the shipped seed's run tests on."""
     from training import data as quickdraw
 
     config = json.loads((smoke_run / "config.json").read_text())
-    assert config["split_seed"] == quickdraw.DEFAULT_SEED
-    assert quickdraw.split_seed({"seed": 5}) == 5  # a run made before the key existed split by its seed
-    assert quickdraw.split_seed({"seed": 5, "split_seed": 1337}) == 1337
+    assert config["split_seed"] == quickdraw.DEFAULT_SEED and config["seed"] == quickdraw.DEFAULT_SEED
+
+    def split_rows(run_config):
+        data = quickdraw.load_data(tiny_data_dir, run_config["classes"], seed=quickdraw.split_seed(run_config),
+                                   validation_fraction=run_config["validation_fraction"],
+                                   test_fraction=run_config["test_fraction"])
+        return {split: np.concatenate(rows) for split, rows in data.splits.items()}
+
+    shipped, other_seed = split_rows(config), split_rows(config | {"seed": 5})
+    assert all(np.array_equal(shipped[split], other_seed[split]) for split in shipped)
+    assert len(shipped["test"]) > 0
+    # A run made before the key existed split by its own seed: other rows.
+    older = split_rows({key: value for key, value in config.items() if key != "split_seed"} | {"seed": 5})
+    assert not np.array_equal(shipped["test"], older["test"])
 
 
 def test_distillation_targets_mix_the_teacher_and_the_labels(smoke_run, tiny_data_dir):
