@@ -198,9 +198,23 @@ class Context:
     rates: np.ndarray
 
 
+# Predictions of the network per guess in the page, by route: the cost of its test-time averaging. A
+# distilled student's route costs what the same route costs its teacher. A new route must be named here.
+PASSES_PER_GUESS = {
+    "as trained": 1,
+    "mirror averaging": 2,
+    "mirror averaging, classes chosen on validation": 2,
+    f"twin noise at test time ({TWIN_DRAWS} draws)": TWIN_DRAWS,
+    f"fine-tuned on twins only, twin noise at test time ({TWIN_DRAWS} draws)": TWIN_DRAWS,
+    "fine-tuned without strokes (control)": 1,
+    "fine-tuned with real strokes": 1,
+    "fine-tuned with real strokes, mirror averaging": 2,
+    "two seeds averaged": 2,
+}
+
+
 def passes_per_guess(route):
-    """Predictions of the network per guess in the page: the cost of a route's test-time averaging."""
-    return 2 if "mirror" in route or "two seeds" in route else TWIN_DRAWS if "twin noise" in route else 1
+    return PASSES_PER_GUESS[route.removeprefix("distilled, ")]
 
 
 def measure(source, seed, run, context):
@@ -336,20 +350,20 @@ def main(argv=None):
     doodlenet = json.loads((RESULTS / "accuracy.json").read_text())["models"]["doodlenet"]
     routes = {}
     for route, per_seed in correct.items():
-        seeds = sorted(per_seed)
+        route_seeds = sorted(per_seed)
         figures = {}
         for position, name in enumerate(("test_top1", "test_top3", "strokes_top1")):
-            values = [float(per_seed[seed][position].mean()) for seed in seeds]
+            values = [float(per_seed[seed][position].mean()) for seed in route_seeds]
             figures[name] = {"mean": round(float(np.mean(values)), 4), "spread": round(float(np.std(values)), 4),
                              "per_seed": [round(value, 4) for value in values]}
             baseline = correct.get("as trained", {})
-            if route != "as trained" and all(seed in baseline for seed in seeds):
-                reference = np.concatenate([baseline[seed][position] for seed in seeds])
-                candidate = np.concatenate([per_seed[seed][position] for seed in seeds])
+            if route != "as trained" and all(seed in baseline for seed in route_seeds):
+                reference = np.concatenate([baseline[seed][position] for seed in route_seeds])
+                candidate = np.concatenate([per_seed[seed][position] for seed in route_seeds])
                 only_baseline, only_route, p = mcnemar(reference, candidate)
                 figures[name]["against_baseline"] = {"only_baseline": only_baseline, "only_route": only_route,
                                                      "p": round(p, 4)}
-        routes[route] = {"seeds": seeds, "passes_per_guess": passes_per_guess(route), **figures}
+        routes[route] = {"seeds": route_seeds, "passes_per_guess": passes_per_guess(route), **figures}
     write_result("routes", {
         "seeds": seeds, "test_drawings": int(len(test_labels)), "stroke_drawings": int(len(stroke_labels)),
         "finetune": FINETUNE, "twin_draws": TWIN_DRAWS,

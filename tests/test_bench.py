@@ -24,6 +24,18 @@ def test_passes_per_guess():
     assert passes_per_guess(f"twin noise at test time ({TWIN_DRAWS} draws)") == TWIN_DRAWS
     assert passes_per_guess("fine-tuned with real strokes") == 1
     assert passes_per_guess("distilled, two seeds averaged") == 2
+    with pytest.raises(KeyError):  # a route must be named in the table, not guessed from words in its name
+        passes_per_guess("mirror-ish new route")
+
+
+def test_every_measured_route_has_its_passes_from_the_table():
+    import json
+
+    from bench.common import RESULTS
+
+    routes = json.loads((RESULTS / "routes.json").read_text())["routes"]
+    assert {name: route["passes_per_guess"] for name, route in routes.items()} == {
+        name: passes_per_guess(name) for name in routes}
 
 
 def test_measurements_are_kept_under_their_key(tmp_path):

@@ -63,6 +63,8 @@ def bad_data_dir(tmp_path):
     (["--classes", "cat", "--validation-fraction", "0"], "--validation-fraction must be in (0, 0.5], got 0.0"),
     (["--classes", "cat", "--validation-fraction", "0.9"], "--validation-fraction must be in (0, 0.5], got 0.9"),
     (["--classes", "cat", "--patience", "0"], "--patience must be at least 1, got 0"),
+    (["--classes", "cat", "--batch-size", "0"], "--batch-size must be at least 1, got 0"),  # was 128, silently
+    (["--classes", "cat", "--learning-rate", "0"], "--learning-rate must be above 0, got 0.0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(bad_data_dir, tmp_path, capsys, extra, message):
     out = tmp_path / "out" / "run"
@@ -280,3 +282,39 @@ def test_bad_teacher_is_one_line(earlier_run, tiny_data_dir, tmp_path, capsys, e
                                      *[value.format(**names) for value in extra])
     assert status == 2 and len(stderr.splitlines()) == 1
     assert stderr.startswith("error: " + message.format(**names)), stderr
+
+
+def test_multi_worker_training_runs_on_two_local_workers(tiny_data_dir, tmp_path):
+    """The README's way to outgrow one machine, `--distribute multi-worker`, run for real: two workers on
+    127.0.0.1 described by TF_CONFIG train one short epoch together, and each writes a run."""
+    import os
+    import socket
+
+    ports = []
+    sockets = [socket.socket() for _ in range(2)]
+    for each in sockets:  # two free loopback ports, released just before the workers bind them
+        each.bind(("127.0.0.1", 0))
+        ports.append(each.getsockname()[1])
+    for each in sockets:
+        each.close()
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    workers = []
+    for index in range(2):
+        environment = os.environ | {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker",
+                                                                                          "index": index}}),
+                                    "HOME": str(tmp_path), "CUDA_VISIBLE_DEVICES": ""}
+        workers.append(subprocess.Popen(
+            [sys.executable, "-m", "training.train", "--data-dir", str(tiny_data_dir), "--epochs", "1",
+             "--batch-size", "32", "--distribute", "multi-worker", "--verbose", "0",
+             "--out", str(tmp_path / f"worker-{index}")],
+            cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    try:
+        outputs = [worker.communicate(timeout=600) for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+    for index, (worker, (stdout, stderr)) in enumerate(zip(workers, outputs)):
+        assert worker.returncode == 0, stderr[-2000:]
+        config = json.loads((tmp_path / f"worker-{index}" / "config.json").read_text())
+        assert config["distribute"] == "multi-worker"
+        assert json.loads(stdout.strip().splitlines()[-1])["test_top1"] >= 0

@@ -78,6 +78,12 @@ def resolve_config(args):
     if args.model not in MODEL_NAMES:
         raise ValueError(f"unknown model {args.model!r} (known models: {', '.join(MODEL_NAMES)})")
     defaults = TRAINING_DEFAULTS[args.model]
+
+    def given_or_default(name):
+        """The flag's value if given (0 included, so that it is refused below rather than replaced)."""
+        value = getattr(args, name)
+        return value if value is not None else defaults[name]
+
     class_names = quickdraw.resolve_classes(args.data_dir, args.classes, args.preset)
     config = {
         "model": args.model,
@@ -86,18 +92,17 @@ def resolve_config(args):
         "seed": args.seed,
         "split_seed": args.split_seed,
         "max_per_class": args.max_per_class,
-        "validation_fraction": (args.validation_fraction if args.validation_fraction is not None
-                                else defaults["validation_fraction"]),
+        "validation_fraction": given_or_default("validation_fraction"),
         "test_fraction": 0.1,
-        "epochs": args.epochs if args.epochs is not None else defaults["epochs"],
-        "batch_size": args.batch_size or defaults["batch_size"],
-        "learning_rate": args.learning_rate or defaults["learning_rate"],
-        "label_smoothing": (args.label_smoothing if args.label_smoothing is not None
-                            else defaults["label_smoothing"]),
-        "twin_fraction": args.twin_fraction if args.twin_fraction is not None else defaults["twin_fraction"],
+        "epochs": given_or_default("epochs"),
+        "batch_size": given_or_default("batch_size"),
+        "learning_rate": given_or_default("learning_rate"),
+        "learning_rate_schedule": defaults["learning_rate_schedule"],
+        "label_smoothing": given_or_default("label_smoothing"),
+        "twin_fraction": given_or_default("twin_fraction"),
         "augment": (args.augment == "on") if args.augment else defaults["augment"],
         "augment_strength": args.augment_strength if args.augment_strength is not None else 1.0,
-        "patience": args.patience if args.patience is not None else defaults["patience"],
+        "patience": given_or_default("patience"),
         "strokes_dir": args.strokes_dir or str(Path(args.data_dir) / "strokes"),
         "extra_strokes": [str(Path(path).resolve()) for path in args.extra_strokes],
         "init_from": str(Path(args.init_from).resolve()) if args.init_from else None,
@@ -109,6 +114,8 @@ def resolve_config(args):
         raise ValueError(f"--epochs must be at least 1, got {config['epochs']}")
     if config["batch_size"] < 1:
         raise ValueError(f"--batch-size must be at least 1, got {config['batch_size']}")
+    if not config["learning_rate"] > 0:
+        raise ValueError(f"--learning-rate must be above 0, got {config['learning_rate']}")
     if not 0 < config["validation_fraction"] <= 0.5:
         raise ValueError(f"--validation-fraction must be in (0, 0.5], got {config['validation_fraction']}")
     if config["patience"] < 1:
@@ -238,6 +245,9 @@ def train(config, out, verbose=2):
     import tensorflow as tf
     import tf_keras as keras
 
+    # First, before any TensorFlow operation runs: a multi-worker strategy configures collective operations,
+    # which TensorFlow allows only at program start-up.
+    strategy = make_strategy(config["distribute"])
     keras.utils.set_random_seed(config["seed"])
     tf.config.experimental.enable_op_determinism()
     class_names = config["classes"]
@@ -269,14 +279,13 @@ def train(config, out, verbose=2):
     # One endless, reshuffled iterator for the whole run: a new one per epoch left the CPU idle between epochs.
     train_dataset = train_dataset.repeat()
 
-    strategy = make_strategy(config["distribute"])
     with strategy.scope():
         model = build_model(config["model"], len(class_names))
         if config["init_from"]:
             model.load_weights(Path(config["init_from"]) / "model.h5")
         schedule = keras.optimizers.schedules.CosineDecay(
             config["learning_rate"], decay_steps=steps_per_epoch * config["epochs"], alpha=0.02)
-        learning_rate = schedule if config["model"] != "original" else config["learning_rate"]
+        learning_rate = schedule if config["learning_rate_schedule"] == "cosine" else config["learning_rate"]
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate),
             # Sparse labels with smoothing: tf_keras's sparse loss has no smoothing, so one-hot in the loss.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-QUANTIZED_DTYPES = {"uint8": np.uint8, "uint16": np.uint16, "float16": np.float16}
+QUANTIZED_DTYPES = {"uint8": np.uint8, "float16": np.float16}  # what export.py's --quantize writes
 
 
 class WebModelError(ValueError):
@@ -62,6 +62,9 @@ def read_weights(files, manifest, folder):
         offset = 0
         for entry in group["weights"]:
             quantization = entry.get("quantization")
+            if quantization and quantization.get("dtype") not in QUANTIZED_DTYPES:
+                raise WebModelError(f"{folder}: weight {entry.get('name')!r} is quantized to "
+                                    f"{quantization.get('dtype')!r}, which export.py does not write")
             dtype = QUANTIZED_DTYPES[quantization["dtype"]] if quantization else np.dtype(entry["dtype"])
             count = int(np.prod(entry["shape"], dtype=np.int64))
             size = count * np.dtype(dtype).itemsize
