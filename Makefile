@@ -8,7 +8,7 @@ QUANTIZE ?= uint8
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := chromium libcairo2
+DEBIAN_PACKAGES := chromium libcairo2 nginx
 
 .PHONY: setup run test test-python test-js train export gallery body-parts bench routes constraints clean system-packages
 
@@ -24,8 +24,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian's Chromium for the browser tests (never a browser downloaded by Playwright), and cairo for the
-# test-only reference renderer.
+# Debian's Chromium for the browser tests (never a browser downloaded by Playwright), cairo for the
+# test-only reference renderer, and nginx for deploy/nginx.conf's test (tests/test_nginx.py).
 system-packages:
 	@missing=""; for package in $(DEBIAN_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
@@ -38,7 +38,13 @@ system-packages:
 run: setup
 	$(PY) serve.py --host $(HOST) --port $(PORT)
 
-test: setup test-python test-js
+# Both suites run whatever the first one says; the target fails at the end if either failed.
+test: setup
+	@status=0; \
+	$(MAKE) --no-print-directory test-python || status=1; \
+	$(MAKE) --no-print-directory test-js || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: a suite failed (see above)"; fi; \
+	exit $$status
 
 test-python:
 	$(PY) -m pytest tests/ -p no:cacheprovider

@@ -11,7 +11,10 @@ back and compared with the Keras model on a batch of test images: a float32 expo
 (largest absolute difference of probabilities); a quantized one reports its top-1 agreement and accuracy
 change. The output folder is written beside its place and renamed into it only after the check passes;
 an existing folder is replaced only with --overwrite and only when it holds nothing but an earlier
-export's files (and the line printed says what it replaced). Exits 2 with one line on bad input.
+export's files (and the line printed says what it replaced). An --out that is a symbolic link stays one:
+the export replaces the folder it points to. A staging folder left by an export that was killed is removed
+by the next export to the same place (training/cli.py's OutputFolder says how it knows). Exits 2 with one
+line on bad input.
 """
 
 import hashlib
@@ -25,6 +28,7 @@ import numpy as np
 
 from training import data as quickdraw
 from training.cli import ArgumentParser, OutputFolder, start_tensorflow_quietly
+from training.model import FEATURE_LAYER
 from training.raster import RASTER_PARAMETERS
 
 # tensorflowjs imports tensorflow-decision-forests, which imports IPython for a welcome banner whenever
@@ -33,7 +37,6 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 FLOAT32_TOLERANCE = 1e-5
 EXPORT_FILE = re.compile(r"(model\.json|metadata\.json|class_means\.bin|group\d+-shard\d+of\d+\.bin)")
-FEATURE_LAYER = "flatten"       # the layer whose output the page compares drawings by when it is taught
 MEANS_PER_CLASS = 300           # drawings averaged per class for its shipped mean
 QUANTIZATIONS = ("none", "float16", "uint8")
 DATA_CREDIT = {

@@ -11,7 +11,6 @@ spending a training run on it. Prints JSON and writes
 bench/results/architectures.json; the accuracy of the designs that were trained is in the README.
 """
 
-import argparse
 import json
 import tempfile
 from pathlib import Path
@@ -75,6 +74,11 @@ def build(plan, num_classes):
 def main():
     import os
 
+    from training.cli import ArgumentParser, count_argument
+
+    parser = ArgumentParser(description=__doc__.splitlines()[0])  # one-line errors, exit status 2
+    parser.add_argument("--rounds", type=count_argument(1), default=5)  # no rounds would measure nothing
+    args = parser.parse_args()  # before the slow imports, so a bad argument is refused at once
     os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
     import tensorflowjs
     from playwright.sync_api import sync_playwright
@@ -84,9 +88,6 @@ def main():
     from training.model import build_model, multiply_adds
     from training.webmodel import load_layers_model
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
     bitmaps = [raster.rasterize(drawing) for _, drawing in shared_drawings(per_class=3)][:100]
     num_classes = len(json.loads((ROOT / "web" / "model" / "metadata.json").read_text())["labels"])
     results = {"machine": machine(), "predictions_per_model": len(bitmaps) * args.rounds, "models": {}}

@@ -11,8 +11,6 @@ headless Chromium on this machine is software (SwiftShader), so its numbers say 
 Prints JSON and writes bench/results/browser_speed.json.
 """
 
-import argparse
-
 from bench.common import (CHROMIUM, CHROMIUM_ARGS, MODEL_TIMING_JS, SHARED, LiveServer, machine, percentiles,
                           shared_drawings, write_result)
 
@@ -67,9 +65,12 @@ def main():
 
     from training import raster
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--predictions", type=int, default=200)
-    parser.add_argument("--drawn", type=int, default=12, help="drawings drawn with the mouse per backend")
+    from training.cli import ArgumentParser, count_argument
+
+    # One-line errors with exit status 2; no predictions or no drawings would measure nothing.
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--predictions", type=count_argument(1), default=200)
+    parser.add_argument("--drawn", type=count_argument(1), default=12, help="drawings drawn with the mouse per backend")
     args = parser.parse_args()
     records = [drawing for _, drawing in shared_drawings(per_class=6)][:max(args.predictions, args.drawn)]
     bitmaps = [raster.rasterize(drawing) for drawing in records[:args.predictions]]

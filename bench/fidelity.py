@@ -8,7 +8,8 @@
 - rasterize vs cairo: the whole path (normalize, then render) against cairo on those strokes;
 - with resampling: our normalize against the dataset's procedure as written (resample at 1-unit spacing,
   then RDP), in floating point, where a resampled point can tie the farthest vertex to the last bit;
-- the largest shared drawing, in points and strokes: how far real drawings stay below the limits.
+- the largest shared drawing, in points, strokes and sample-line crossings: how far real drawings stay
+  below the limits.
 tests/test_raster.py asserts the figures the README quotes.
 """
 
@@ -85,6 +86,7 @@ def measure():
         "drawings": len(drawings),
         "largest_drawing_points": max(sum(len(stroke[0]) for stroke in drawing) for drawing in drawings),
         "most_strokes": max(len(drawing) for drawing in drawings),
+        "most_crossings": max(raster.sample_line_crossings(raster.normalize(drawing)) for drawing in drawings),
         "render_vs_cairo_mean_abs": float(np.mean(render_difference)),
         "render_vs_cairo_worst_drawing": float(np.max(render_difference)),
         "rasterize_vs_cairo_mean_abs": float(np.mean(rasterize_difference)),

@@ -4,16 +4,21 @@
 
 Each request posts one real drawing from the shared stroke files. Bounded in count and time; loopback only.
 Prints JSON (requests per second, latency percentiles in ms, errors) and writes bench/results/load_test.json.
+Work it cannot measure is refused with one line and exit status 2, before anything is written: fewer than one
+request or client, more clients than the server's 1,000 connections, or a run in which no request succeeded.
 """
 
-import argparse
 import http.client
 import json
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.common import LiveServer, machine, percentiles, shared_drawings, write_result
+from training.cli import ArgumentParser, count_argument
+
+MAX_CONCURRENCY = 1000  # serve.py's connection limit: more clients would measure its evictions
 
 
 def run(requests, concurrency, time_limit=300.0):
@@ -62,13 +67,19 @@ def run(requests, concurrency, time_limit=300.0):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=16)
-    args = parser.parse_args()
-    write_result("load_test", run(args.requests, args.concurrency))
+def main(argv=None):
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=count_argument(1), default=2000)
+    parser.add_argument("--concurrency", type=count_argument(1, MAX_CONCURRENCY), default=16)
+    args = parser.parse_args(argv)
+    result = run(args.requests, args.concurrency)
+    if result["latency_ms"] is None:
+        # Latencies of nothing but failures would overwrite the committed figures with a measurement of nothing.
+        print(f"error: no request succeeded (statuses: {result['statuses']}); nothing written", file=sys.stderr)
+        return 2
+    write_result("load_test", result)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

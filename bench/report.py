@@ -1,12 +1,25 @@
-"""Render bench/results/*.json as Markdown: the README's results, or the rest for docs/experiments.md.
+"""Render bench/results/*.json as the Markdown tables the README and docs/ quote verbatim.
 
-    python -m bench.report [readme|experiments|routes]    # readme by default
+    python -m bench.report [SECTION]     # readme (default), results, reliability, experiments or routes
+
+Each section is pasted into one document, and tests/test_docs.py checks that it still stands there exactly:
+readme into README.md, results into docs/results.md, reliability into docs/server.md, experiments and
+routes into docs/experiments.md. The prose here is only what a table needs to be read.
 """
 
 import json
 import sys
 
 from bench.common import RESULTS, ROOT
+
+# Which document each section is pasted into (tests/test_docs.py reads this).
+DOCUMENTS = {"readme": "README.md", "results": "docs/results.md", "reliability": "docs/server.md",
+             "experiments": "docs/experiments.md", "routes": "docs/experiments.md"}
+# The results each section is made from; a section whose results are missing says so and exits 2.
+NEEDS = {"readme": ("accuracy", "browser_speed"), "results": ("browser_speed", "load_test", "teach"),
+         "reliability": ("hostile",), "experiments": ("accuracy", "quantization", "architectures", "python_speed",
+                                                      "teach"),
+         "routes": ("routes",)}
 
 
 def load(name):
@@ -39,23 +52,135 @@ def conclusion(accuracy, browser):
                else "and ahead of it on accuracy."))
 
 
+def accuracy_lines(accuracy):
+    lines = [f"Accuracy on {accuracy['classes']} classes: the test split ({accuracy['test_split_size']} "
+             f"bitmaps) and {accuracy['real_stroke_drawings']} real stroke drawings rasterized by our code "
+             "(`python -m bench.accuracy`).", "",
+             "| model | parameters | multiply-adds | web model | test top-1 | test top-3 | real strokes top-1 "
+             "| clean classes | denoised classes |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for key in ("ours", "original", "doodlenet"):
+        model = accuracy["models"][key]
+        strokes = model["real_strokes"]
+        lines.append(f"| {model['name']} | {model['parameters']:,} "
+                     f"| {model['multiply_adds'] / 1e6:.1f} M | {model['web_model_bytes'] / 1000:.0f} KB "
+                     f"| {percent(model['test_split']['top1'])} | {percent(model['test_split']['top3'])} "
+                     f"| {percent(strokes['top1'])} | {percent(strokes.get('clean_classes_top1'))} "
+                     f"| {percent(strokes.get('denoised_classes_top1'))} |")
+    return lines + [""]
+
+
+def body_parts_summary():
+    """The few-shot body parts in one sentence (README), from runs/body-parts/metrics.json."""
+    test = json.loads((ROOT / "runs" / "body-parts" / "metrics.json").read_text())["test"]
+    return ["The nine body parts from a few drawings each (`make body-parts`, measured by 5-fold over the "
+            f"drawings, each held out once with all its copies): **{100 * test['top1']:.1f} % top-1, "
+            f"{100 * test['top3']:.1f} % top-3** (the tutorial reached 90.15 % with 10,000 bitmaps a class; "
+            "per class in [`docs/results.md`](docs/results.md)).", ""]
+
+
+def body_parts_per_class():
+    test = json.loads((ROOT / "runs" / "body-parts" / "metrics.json").read_text())["test"]
+    per_class = " | ".join(f"{name} {100 * values['recall']:.0f} % ({values['count']})"
+                           for name, values in test["per_class"].items())
+    return [f"The body parts by 5-fold, per class, with its number of drawings: {per_class}.", ""]
+
+
+def speed_lines(browser):
+    cores = browser.get("machine", {}).get("cores", "?")
+    lines = [f"Speed in headless Chromium on a {cores}-core machine (`python -m bench.browser_speed`; webgl is "
+             "software-rendered there):", "",
+             "| backend | cold start | ours: prediction p50 / p95 | DoodleNet: prediction p50 / p95 "
+             "| pointer event to guess p50 / p95 |", "|---|---|---|---|---|"]
+    for name, result in browser["backends"].items():
+        ours, doodle = result["prediction_ms"]["ours"], result["prediction_ms"]["doodlenet"]
+        pointer = result["pointer_to_guess_ms"]
+        lines.append(f"| {name} | {result['cold_start_ms']:.0f} ms | {ours['p50']:.2f} / {ours['p95']:.2f} ms "
+                     f"| {doodle['p50']:.2f} / {doodle['p95']:.2f} ms "
+                     f"| {pointer['p50']:.1f} / {pointer['p95']:.1f} ms |")
+    return lines + [""]
+
+
+def load_test_lines(load_test):
+    latency = load_test["latency_ms"]
+    return [f"Load (`python -m bench.load_test`): {load_test['requests']} POST /predict at concurrency "
+            f"{load_test['concurrency']}: {load_test['requests_per_second']} requests/s, p50 {latency['p50']:.0f} ms, "
+            f"p99 {latency['p99']:.0f} ms, {load_test['errors']} errors.", ""]
+
+
+def teaching_lines(teach):
+    """What the page's teaching finds, as a person meets it (docs/results.md)."""
+    built_in = teach["built_in_real_strokes_top1"]
+    return [f"Teaching it new things in the browser (`python -m bench.teach`): each of the "
+            f"{len(teach['new_classes'])} shared stroke classes the model does not know, taught from "
+            f"{teach['examples_per_taught_class']} drawings, holding one out in turn:", "",
+            "| " + " | ".join(teach["new_classes"]) + " | all |", "|" + "---|" * (len(teach["new_classes"]) + 1),
+            "| " + " | ".join(percent(value["recognized_beside_softmax"]) for value in teach["new_classes"].values())
+            + f" | {percent(teach['new_classes_recognized_beside_softmax'])} |", "",
+            f"The built-in classes' {teach['built_in_drawings']} real strokes with 0, 1, 3 and 6 taught classes: "
+            f"{percent(built_in['softmax'])}, {percent(built_in['beside_softmax_1_new'])}, "
+            f"{percent(built_in['beside_softmax_3_new'])} and {percent(built_in['beside_softmax_6_new'])}.", ""]
+
+
+def teaching_methods_lines(teach):
+    """The two teaching rules side by side (docs/experiments.md)."""
+    built_in = teach["built_in_real_strokes_top1"]
+    return [f"Teaching by class means (`python -m bench.teach`): a class taught from "
+            f"{teach['examples_per_taught_class']} drawings, on the shipped network's features. *Nearest mean*: "
+            "the drawing goes to the most similar of all class means (the 34 built-in ones from their "
+            "bitmaps). *Beside the softmax*: the model's softmax picks a built-in class, and a taught class "
+            "wins only when the drawing is more similar to its mean than to the picked class's mean.", "",
+            "| new class recognized (leave one drawing out) | " + " | ".join(teach["new_classes"]) + " | all |",
+            "|---|" + "---|" * (len(teach["new_classes"]) + 1),
+            "| nearest mean | " + " | ".join(percent(value["recognized"]) for value in teach["new_classes"].values())
+            + f" | {percent(teach['new_classes_recognized'])} |",
+            "| beside the softmax | " + " | ".join(percent(value["recognized_beside_softmax"])
+                                                  for value in teach["new_classes"].values())
+            + f" | {percent(teach['new_classes_recognized_beside_softmax'])} |", "",
+            f"| the built-in classes' {teach['built_in_drawings']} real strokes | no class taught | 1 taught "
+            "| 3 taught | 6 taught |", "|---|---|---|---|---|",
+            f"| nearest mean | {percent(built_in['nearest_mean_0_new'])} | {percent(built_in['nearest_mean_1_new'])} "
+            f"| {percent(built_in['nearest_mean_3_new'])} | {percent(built_in['nearest_mean_6_new'])} |",
+            f"| beside the softmax | {percent(built_in['softmax'])} | {percent(built_in['beside_softmax_1_new'])} "
+            f"| {percent(built_in['beside_softmax_3_new'])} | {percent(built_in['beside_softmax_6_new'])} |", ""]
+
+
+def training_time_lines():
+    metrics = json.loads((ROOT / "runs" / "sketchnet" / "metrics.json").read_text())
+    seconds = metrics["training_seconds"]
+    return [f"Training the shipped model took {seconds:.0f} s ({seconds / 60:.1f} minutes, {metrics['epochs_run']} "
+            "epochs) on 2 CPU cores (`make train`; its config, metrics and plots are in "
+            "[`runs/sketchnet/`](../runs/sketchnet)).", ""]
+
+
 def reliability_lines(hostile):
-    """The README's reliability table: the worst input within the limits, and /healthz under attack."""
+    """The worst input within the limits, and the server under attack (docs/server.md)."""
+    from bench.hostile import server_families_lines
+
     limits = hostile["limits"]
     lines = [f"Worst input within the limits ({limits['max_points']:,} points, {limits['max_strokes']} strokes, "
-             f"PNGs up to {limits['max_image_side']}x{limits['max_image_side']} and "
+             f"{limits['max_crossings']:,} sample-line crossings after simplification, PNGs up to "
+             f"{limits['max_image_side']}x{limits['max_image_side']} and "
              f"{limits['max_body_bytes'] // (1024 * 1024)} MB; `python -m bench.hostile`), median of 5 runs (PNGs: 3). "
              "The shapes (`bench/shapes.py`): one stroke zig-zagging across (zigzag) or up and down (comb), a "
-             "spiral, a random scribble, and 200 strokes of random segments (confetti); the PNGs: 1-pixel lines "
-             "every 8 pixels, and noise.", "",
+             "spiral, a random scribble, 200 strokes of random segments (confetti), the costliest drawing a seeded "
+             "search found (searched), and shapes over the ink limit, which are refused (their time is the "
+             "refusal's); the PNGs: 1-pixel lines every 8 pixels, and noise.", "",
              "| input | Python | JavaScript (Node) | one POST /predict |", "|---|---|---|---|"]
     for name, python in hostile["python_rasterize"].items():
         javascript = hostile["javascript_rasterize"][name]
+        request = hostile["predict_requests"][name]
+        answer = "" if request.get("status", 200) == 200 else f" ({request['status']}, refused)"
         lines.append(f"| {name} | {python['median_ms']:.0f} ms | {javascript['median_ms']:.0f} ms "
-                     f"| {hostile['predict_requests'][name]['ms']:.0f} ms |")
+                     f"| {request['ms']:.0f} ms{answer} |")
     for name, picture in hostile["png_to_bitmap"].items():
         lines.append(f"| PNG {name} ({picture['bytes']:,} bytes) | {picture['median_ms']:.0f} ms | (Python only) "
                      f"| {hostile['predict_requests'][name]['ms']:.0f} ms |")
+    searched = hostile.get("searched_drawing")
+    if searched:
+        lines += ["", f"The searched drawing ({searched['strokes']} strokes, {searched['points']:,} points) as "
+                  f"{searched['requests']} POST /predict: median {searched['median_ms']:.0f} ms, slowest "
+                  f"{searched['max_ms']:.0f} ms."]
     attack = hostile["server_under_attack"]
     healthz = attack["healthz_ms"]
     answered = ", ".join(f"{count} answered {status}" for status, count in sorted(attack["attack_statuses"].items()))
@@ -63,7 +188,52 @@ def reliability_lines(hostile):
               f"{attack['idle_connections']} connections sit half-sent: p50 {healthz['p50']:.0f} ms, p95 "
               f"{healthz['p95']:.0f} ms, slowest {healthz['p100']:.0f} ms, {attack['healthz_failures']} failures "
               f"in {attack['healthz_polls']} polls; of the attack's requests {answered}.", ""]
+    if hostile.get("server_families"):
+        lines += server_families_lines(hostile["server_families"])
     return lines
+
+
+def leftover_cue_lines(accuracy):
+    lines = ["Leftover cue: the clean classes' test drawings read as stored and as their denoised twins "
+             "(same drawings, a few wrongly restored pixels each). DoodleNet never saw the leftovers, so its "
+             "change is what they cost as noise; a larger shift toward the denoised classes means a model "
+             "reads them as a sign of those classes.", "",
+             "| model | top-1 as stored / as twins | called a denoised class as stored / as twins |",
+             "|---|---|---|"]
+    for key in ("ours", "original", "doodlenet"):
+        model, cue = accuracy["models"][key], accuracy["models"][key]["leftover_cue"]
+        lines.append(f"| {model['name']} | {percent(cue['top1_as_stored'])} / {percent(cue['top1_as_twins'])} "
+                     f"| {percent(cue['called_denoised_as_stored'])} / {percent(cue['called_denoised_as_twins'])} |")
+    return lines + [""]
+
+
+def quantization_lines(quantization):
+    lines = ["Quantized exports of the shipped run (`python -m bench.quantization`); the smallest whose test "
+             "top-1 drops by at most 0.3 points ships:", "", "| export | size | test top-1 | change | top-1 "
+             "agreement with float32 Keras |", "|---|---|---|---|---|"]
+    for name, report in quantization["exports"].items():
+        chosen = " (shipped)" if name == quantization["chosen"] else ""
+        lines.append(f"| {name}{chosen} | {report['size_bytes'] / 1000:.0f} KB | {percent(report['top1_export'])} "
+                     f"| {report['top1_change_points']:+.2f} points | {percent(report['top1_agreement'])} |")
+    return lines + [""]
+
+
+def architectures_lines(architectures):
+    lines = ["Candidate architectures with random weights, timed beside DoodleNet in the same page "
+             "(`python -m bench.architectures`): time per prediction follows multiply-adds.", "",
+             "| architecture | parameters | multiply-adds | wasm p50 / p95 | cpu p50 / p95 |",
+             "|---|---|---|---|---|"]
+    for name, model in architectures["models"].items():
+        wasm, cpu = model["prediction_ms"]["wasm"], model["prediction_ms"]["cpu"]
+        lines.append(f"| {name} | {model['parameters']:,} | {model['multiply_adds'] / 1e6:.1f} M "
+                     f"| {wasm['p50']:.2f} / {wasm['p95']:.2f} ms | {cpu['p50']:.1f} / {cpu['p95']:.1f} ms |")
+    return lines + [""]
+
+
+def python_speed_lines(python_speed):
+    return [f"Python (`python -m bench.python_speed`): rasterize p50 {python_speed['rasterize_ms']['p50']:.2f} ms, "
+            f"predict p50 {python_speed['predict_ms']['p50']:.2f} ms, whole /predict path in process p50 "
+            f"{python_speed['total_ms']['p50']:.2f} ms.", ""]
 
 
 def routes_lines(routes):
@@ -94,144 +264,35 @@ def routes_lines(routes):
     return lines + [""]
 
 
+def section_lines(section, results):
+    """The Markdown of one section, from the loaded results it NEEDS."""
+    if section == "readme":
+        return ([conclusion(results["accuracy"], results["browser_speed"]), ""] + accuracy_lines(results["accuracy"])
+                + body_parts_summary())
+    if section == "results":
+        return (speed_lines(results["browser_speed"]) + load_test_lines(results["load_test"])
+                + body_parts_per_class() + teaching_lines(results["teach"]) + training_time_lines())
+    if section == "reliability":
+        return reliability_lines(results["hostile"])
+    if section == "experiments":
+        return (leftover_cue_lines(results["accuracy"]) + quantization_lines(results["quantization"])
+                + architectures_lines(results["architectures"]) + python_speed_lines(results["python_speed"])
+                + teaching_methods_lines(results["teach"]))
+    return routes_lines(results["routes"])
+
+
 def main(argv=None):
     section = (argv if argv is not None else sys.argv[1:] or ["readme"])[0]
-    if section not in ("readme", "experiments", "routes"):
-        print(f"error: unknown section {section!r} (readme, experiments or routes)", file=sys.stderr)
+    if section not in DOCUMENTS:
+        print(f"error: unknown section {section!r} ({', '.join(DOCUMENTS)})", file=sys.stderr)
         return 2
-    if section == "routes":
-        routes = load("routes")
-        if routes is None:
-            print(f"error: no {RESULTS / 'routes.json'}: run make routes", file=sys.stderr)
-            return 2
-        print("\n".join(routes_lines(routes)))
-        return 0
-    accuracy, browser, python_speed, load_test, quantization, architectures, hostile = (
-        load(name) for name in ("accuracy", "browser_speed", "python_speed", "load_test", "quantization",
-                                "architectures", "hostile"))
-    readme = section == "readme"
-    if not readme:
-        accuracy = browser = load_test = hostile = None
-        cue = load("accuracy")
-    else:
-        quantization = architectures = python_speed = cue = None
-    lines = []
-    if accuracy and browser:
-        lines += [conclusion(accuracy, browser), ""]
-    if accuracy:
-        lines += [f"Accuracy on {accuracy['classes']} classes: the test split ({accuracy['test_split_size']} "
-                  f"bitmaps) and {accuracy['real_stroke_drawings']} real stroke drawings rasterized by our code "
-                  "(`python -m bench.accuracy`).", "",
-                  "| model | parameters | multiply-adds | web model | test top-1 | test top-3 | real strokes top-1 "
-                  "| clean classes | denoised classes |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for key in ("ours", "original", "doodlenet"):
-            model = accuracy["models"][key]
-            strokes = model["real_strokes"]
-            lines.append(f"| {model['name']} | {model['parameters']:,} "
-                         f"| {model['multiply_adds'] / 1e6:.1f} M | {model['web_model_bytes'] / 1000:.0f} KB "
-                         f"| {percent(model['test_split']['top1'])} | {percent(model['test_split']['top3'])} "
-                         f"| {percent(strokes['top1'])} | {percent(strokes.get('clean_classes_top1'))} "
-                         f"| {percent(strokes.get('denoised_classes_top1'))} |")
-        lines.append("")
-    if cue:
-        accuracy = cue
-        lines += ["Leftover cue: the clean classes' test drawings read as stored and as their denoised twins "
-                  "(same drawings, a few wrongly restored pixels each). DoodleNet never saw the leftovers, so its "
-                  "change is what they cost as noise; a larger shift toward the denoised classes means a model "
-                  "reads them as a sign of those classes.", "",
-                  "| model | top-1 as stored / as twins | called a denoised class as stored / as twins |",
-                  "|---|---|---|"]
-        for key in ("ours", "original", "doodlenet"):
-            model, cue = accuracy["models"][key], accuracy["models"][key]["leftover_cue"]
-            lines.append(f"| {model['name']} | {percent(cue['top1_as_stored'])} / {percent(cue['top1_as_twins'])} "
-                         f"| {percent(cue['called_denoised_as_stored'])} / {percent(cue['called_denoised_as_twins'])} |")
-        lines.append("")
-    if quantization:
-        lines += ["Quantized exports of the shipped run (`python -m bench.quantization`); the smallest whose test "
-                  "top-1 drops by at most 0.3 points ships:", "", "| export | size | test top-1 | change | top-1 "
-                  "agreement with float32 Keras |", "|---|---|---|---|---|"]
-        for name, report in quantization["exports"].items():
-            chosen = " (shipped)" if name == quantization["chosen"] else ""
-            lines.append(f"| {name}{chosen} | {report['size_bytes'] / 1000:.0f} KB | {percent(report['top1_export'])} "
-                         f"| {report['top1_change_points']:+.2f} points | {percent(report['top1_agreement'])} |")
-        lines.append("")
-    if browser:
-        cores = browser.get("machine", {}).get("cores", "?")
-        lines += [f"Speed in headless Chromium on a {cores}-core machine (`python -m bench.browser_speed`; webgl is "
-                  "software-rendered there):", "",
-                  "| backend | cold start | ours: prediction p50 / p95 | DoodleNet: prediction p50 / p95 "
-                  "| pointer event to guess p50 / p95 |", "|---|---|---|---|---|"]
-        for name, result in browser["backends"].items():
-            ours, doodle = result["prediction_ms"]["ours"], result["prediction_ms"]["doodlenet"]
-            pointer = result["pointer_to_guess_ms"]
-            lines.append(f"| {name} | {result['cold_start_ms']:.0f} ms | {ours['p50']:.2f} / {ours['p95']:.2f} ms "
-                         f"| {doodle['p50']:.2f} / {doodle['p95']:.2f} ms "
-                         f"| {pointer['p50']:.1f} / {pointer['p95']:.1f} ms |")
-        lines.append("")
-    if architectures:
-        lines += ["Candidate architectures with random weights, timed beside DoodleNet in the same page "
-                  "(`python -m bench.architectures`): time per prediction follows multiply-adds.", "",
-                  "| architecture | parameters | multiply-adds | wasm p50 / p95 | cpu p50 / p95 |",
-                  "|---|---|---|---|---|"]
-        for name, model in architectures["models"].items():
-            wasm, cpu = model["prediction_ms"]["wasm"], model["prediction_ms"]["cpu"]
-            lines.append(f"| {name} | {model['parameters']:,} | {model['multiply_adds'] / 1e6:.1f} M "
-                         f"| {wasm['p50']:.2f} / {wasm['p95']:.2f} ms | {cpu['p50']:.1f} / {cpu['p95']:.1f} ms |")
-        lines.append("")
-    if python_speed:
-        lines += [f"Python (`python -m bench.python_speed`): rasterize p50 {python_speed['rasterize_ms']['p50']:.2f} ms, "
-                  f"predict p50 {python_speed['predict_ms']['p50']:.2f} ms, whole /predict path in process p50 "
-                  f"{python_speed['total_ms']['p50']:.2f} ms.", ""]
-    if load_test:
-        latency = load_test["latency_ms"]
-        lines += [f"Load (`python -m bench.load_test`): {load_test['requests']} POST /predict at concurrency "
-                  f"{load_test['concurrency']}: {load_test['requests_per_second']} requests/s, p50 {latency['p50']:.0f} ms, "
-                  f"p99 {latency['p99']:.0f} ms, {load_test['errors']} errors.", ""]
-    if hostile:
-        lines += reliability_lines(hostile)
-    body_parts = ROOT / "runs" / "body-parts" / "metrics.json"
-    if readme and body_parts.exists():
-        test = json.loads(body_parts.read_text())["test"]
-        per_class = " | ".join(f"{name} {100 * values['recall']:.0f} % ({values['count']})"
-                               for name, values in test["per_class"].items())
-        lines += ["The nine body parts from a few drawings each (`make body-parts`, measured by 5-fold over the "
-                  f"drawings, each held out once with all its copies): **{100 * test['top1']:.1f} % top-1, "
-                  f"{100 * test['top3']:.1f} % top-3** (the tutorial reached 90.15 % with 10,000 bitmaps a class). "
-                  f"Per class, with its number of drawings: {per_class}.", ""]
-    teach = load("teach")
-    if teach and readme:
-        built_in = teach["built_in_real_strokes_top1"]
-        lines += [f"Teaching it new things in the browser (`python -m bench.teach`): each of the "
-                  f"{len(teach['new_classes'])} shared stroke classes the model does not know, taught from "
-                  f"{teach['examples_per_taught_class']} drawings, holding one out in turn:", "",
-                  "| " + " | ".join(teach["new_classes"]) + " | all |", "|" + "---|" * (len(teach["new_classes"]) + 1),
-                  "| " + " | ".join(percent(value["recognized_beside_softmax"]) for value in teach["new_classes"].values())
-                  + f" | {percent(teach['new_classes_recognized_beside_softmax'])} |", "",
-                  f"The built-in classes' {teach['built_in_drawings']} real strokes with 0, 1, 3 and 6 taught classes: "
-                  f"{percent(built_in['softmax'])}, {percent(built_in['beside_softmax_1_new'])}, "
-                  f"{percent(built_in['beside_softmax_3_new'])} and {percent(built_in['beside_softmax_6_new'])}.", ""]
-    if teach and not readme:
-        built_in = teach["built_in_real_strokes_top1"]
-        lines += [f"Teaching by class means (`python -m bench.teach`): a class taught from "
-                  f"{teach['examples_per_taught_class']} drawings, on the shipped network's features. *Nearest mean*: "
-                  "the drawing goes to the most similar of all class means (the 34 built-in ones from their "
-                  "bitmaps). *Beside the softmax*: the model's softmax picks a built-in class, and a taught class "
-                  "wins only when the drawing is more similar to its mean than to the picked class's mean.", "",
-                  "| new class recognized (leave one drawing out) | " + " | ".join(teach["new_classes"]) + " | all |",
-                  "|---|" + "---|" * (len(teach["new_classes"]) + 1),
-                  "| nearest mean | " + " | ".join(percent(value["recognized"]) for value in teach["new_classes"].values())
-                  + f" | {percent(teach['new_classes_recognized'])} |",
-                  "| beside the softmax | " + " | ".join(percent(value["recognized_beside_softmax"])
-                                                        for value in teach["new_classes"].values())
-                  + f" | {percent(teach['new_classes_recognized_beside_softmax'])} |", "",
-                  f"| the built-in classes' {teach['built_in_drawings']} real strokes | no class taught | 1 taught "
-                  "| 3 taught | 6 taught |", "|---|---|---|---|---|",
-                  f"| nearest mean | {percent(built_in['nearest_mean_0_new'])} | {percent(built_in['nearest_mean_1_new'])} "
-                  f"| {percent(built_in['nearest_mean_3_new'])} | {percent(built_in['nearest_mean_6_new'])} |",
-                  f"| beside the softmax | {percent(built_in['softmax'])} | {percent(built_in['beside_softmax_1_new'])} "
-                  f"| {percent(built_in['beside_softmax_3_new'])} | {percent(built_in['beside_softmax_6_new'])} |", ""]
-    print("\n".join(lines))
+    results = {name: load(name) for name in NEEDS[section]}
+    missing = [name for name, result in results.items() if result is None]
+    if missing:
+        print(f"error: no {', '.join(str(RESULTS / f'{name}.json') for name in missing)}: run make bench "
+              "(make routes for routes)", file=sys.stderr)
+        return 2
+    print("\n".join(section_lines(section, results)))
     return 0
 
 

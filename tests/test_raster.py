@@ -1,5 +1,5 @@
-"""Tests for the rasterizers: Python vs JavaScript (real, random and adversarial drawings), skipping the
-resampling, the limits, and Python vs the dataset's renderer.
+"""Tests for the rasterizers: Python vs JavaScript (real, random, adversarial and searched worst drawings),
+skipping the resampling, the limits, and Python vs the dataset's renderer.
 
 The reference renderer is the cairo recipe of the dataset's issue 19
 (https://github.com/googlecreativelab/quickdraw-dataset/issues/19), through cairocffi; test-only.
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench import fidelity
-from bench.shapes import worst_drawings
+from bench.shapes import comb, full_comb, refused_drawings, worst_drawings
 from conftest import ROOT, SHARED_DATA, shared_drawings
 from training import raster
 
@@ -66,8 +66,28 @@ def test_python_and_javascript_agree_on_random_drawings():
 
 
 def test_python_and_javascript_agree_on_the_worst_drawings():
-    drawings = list(worst_drawings().values())
-    assert javascript_rasterize(drawings) == [raster.rasterize(drawing) for drawing in drawings]
+    """The hand-made and the searched worst drawings within the limits (bench/shapes.py), and those beyond
+    MAX_CROSSINGS, which both refuse with the same message."""
+    accepted = worst_drawings()
+    assert "searched" in accepted  # bench/results/searched_worst.json, from python -m bench.shapes --search
+    drawings = list(accepted.values()) + list(refused_drawings().values())
+    expected = [python_rasterize(drawing) for drawing in drawings]
+    assert javascript_rasterize(drawings) == expected
+    assert all(isinstance(result, list) for result in expected[:len(accepted)])
+    assert all("too much ink" in result["error"] for result in expected[len(accepted):])
+
+
+@settings(max_examples=8, deadline=None)
+@given(batch=st.lists(st.tuples(st.integers(2, raster.MAX_POINTS), st.integers(1, 255), st.integers(0, 2**32 - 1)),
+                      min_size=4, max_size=4))
+def test_both_rasterizers_agree_around_the_crossing_limit(batch):
+    """Combs of random length and height at random x: the shape that defeats simplification, on both sides
+    of MAX_CROSSINGS."""
+    drawings = []
+    for points, height, seed in batch:
+        xs = np.random.default_rng(seed).integers(0, 256, points).tolist()
+        drawings.append([[xs, [0 if i % 2 == 0 else height for i in range(points)]]])
+    assert javascript_rasterize(drawings) == [python_rasterize(drawing) for drawing in drawings]
 
 
 # Adversarial numbers: unbounded integers, subnormal, huge and negative floats, and booleans and strings.
@@ -89,7 +109,13 @@ def test_both_rasterizers_give_the_same_bitmap_or_the_same_error(batch):
     assert javascript_rasterize(batch) == [python_rasterize(drawing) for drawing in batch]
 
 
+COMB_TEETH = len(comb()[0][0])  # the most teeth a full-height comb may have within MAX_CROSSINGS
+
+
 @pytest.mark.parametrize("drawing, message", [
+    (full_comb(COMB_TEETH), None),
+    (full_comb(COMB_TEETH + 1), raster.too_much_ink_message(
+        raster.sample_line_crossings(raster.normalize(full_comb(COMB_TEETH + 1))))),
     ([[[1], [1]]] * raster.MAX_STROKES, None),
     ([[[1], [1]]] * (raster.MAX_STROKES + 1), "too many strokes: 201 (at most 200)"),
     ([[list(range(raster.MAX_POINTS)), list(range(raster.MAX_POINTS))]], None),
@@ -163,6 +189,7 @@ def test_close_to_the_datasets_own_renderer():
     # raster.py's comment on the limits: real drawings stay far below them.
     assert report["largest_drawing_points"] <= raster.MAX_POINTS / 10
     assert report["most_strokes"] <= raster.MAX_STROKES / 5
+    assert report["most_crossings"] <= raster.MAX_CROSSINGS / 20
 
 
 def test_the_readmes_annotated_example():

@@ -28,10 +28,11 @@ import numpy as np
 
 from training import data as quickdraw
 from training.cli import ArgumentParser, OutputFolder, start_tensorflow_quietly
+from training.model import FEATURE_LAYER
 from training.ndjson import read_ndjson
+from training.raster import rasterize
 
 RUN_FILES = ("model.h5", "config.json", "metrics.json")
-FEATURE_LAYER = "flatten"  # the shipped network's last layer before dropout and the softmax
 
 # Hyperparameters, in one place. Copies per drawing: enough that the head sees each drawing in many framings;
 # more bought nothing in the K-fold figures. The augmentation ranges are the ways one person's sketch of a
@@ -82,7 +83,9 @@ def load_drawings(strokes_dir, class_names, extra_paths=()):
     drawing labelled with a class this run does not have."""
     extra = {name: [] for name in class_names}
     for path in extra_paths:
-        for record in read_ndjson(path):
+        # Drawings taught in the page are checked as rasterize() will use them, so that a bad one stops
+        # the run here with its file and line, rather than during training.
+        for record in read_ndjson(path, check_drawing=rasterize):
             if record.get("word") not in extra:
                 raise ValueError(f"{path}: drawing labelled {record.get('word')!r}, which is not a class of this run")
             extra[record["word"]].append(record["drawing"])
@@ -143,7 +146,7 @@ def build(config, out, verbose=True):
 
     import tensorflow as tf
 
-    tf.config.experimental.enable_op_determinism()  # the same seed gives the same model, byte for byte
+    tf.config.experimental.enable_op_determinism()  # the same seed gives the same model, byte for byte, on one machine
     started = time.perf_counter()
     settings = config["settings"]
     class_names = config["classes"]

@@ -13,6 +13,9 @@ import sys
 from training.data import IMAGE_SIZE
 
 MODEL_NAMES = ("original", "sketchnet")
+# sketchnet's last layer before dropout and the softmax: the features the few-shot head learns from and the
+# page compares taught drawings by (export.py's class means).
+FEATURE_LAYER = "flatten"
 
 # Per-model training defaults (why each value, with the runs behind it: docs/experiments.md). The original
 # keeps the tutorial's Adam at a constant rate and batches of 200. sketchnet: a cosine-decayed rate from a higher start (batch
@@ -79,7 +82,7 @@ def build_sketchnet(num_classes, dropout_rate=0.3):
     x = layers.MaxPooling2D(2, name="block2_pool")(x)
     x = conv_block(x, 128, "block3a")
     x = layers.MaxPooling2D(2, name="block3_pool")(x)
-    x = layers.Flatten(name="flatten")(x)
+    x = layers.Flatten(name=FEATURE_LAYER)(x)
     x = layers.Dropout(dropout_rate, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="sketchnet")
@@ -103,7 +106,8 @@ def mirror_average(predict, images):
     """Test-time averaging: the mean of the predictions for a drawing and for its mirror image.
 
     Most sketches mean the same mirrored (a bird facing left or right), so averaging the two views removes
-    some of one view's accidents (docs/experiments.md measures it over three seeds).
+    some of one view's accidents (docs/experiments.md measures it over three seeds). images: (n, 28, 28, 1),
+    a NumPy array or a TensorFlow tensor (the server's compiled forward pass); web/js/model.js does the same.
     """
     return (predict(images) + predict(images[:, :, ::-1])) / 2
 

@@ -1,6 +1,6 @@
 """A picture of a drawing (a canvas PNG, as the original app posted it) to the model's 28x28 input.
 
-    python -m training.picture sketch.png     # prints what the model sees
+    python -m training.picture sketch.png     # prints what the model sees (a PNG as POST /predict reads it)
 
 Strokes are the contract (training/raster.py); this path approximates the same geometry from pixels. The
 ink is found by its contrast with the background (dark ink on light or transparent, or light ink on dark)
@@ -11,10 +11,19 @@ dataset's (16 of 255 units), and a thin line shrinks to a faint one at 28x28 tha
 seen. So the line's width is measured (twice the typical distance from the middle of a line to its edge,
 by a distance transform) and the ink is thickened to the dataset's proportion; then it is scaled, aspect
 kept, so that it spans what the stroke path's drawings span, and centred.
+
+A PNG from a client is checked for what the decoder will actually decode, not for what its first chunk
+says (png_to_bitmap): the chunks are walked (a bounded number), a second IHDR is refused, only the chunks
+that make the pixels reach the decoder, the size it reports is checked before anything is decoded, and
+the conversion to ink works in bands of rows. So a PNG within the limits costs at most one decoded image
+(4096 x 4096 pixels of at most 4 bytes: 64 MB) and a fraction of it besides, whatever its chunks claim.
 """
 
+import io
 import math
+import struct
 import sys
+import zlib
 
 import numpy as np
 
@@ -23,17 +32,119 @@ from training.raster import IMAGE_SIZE, LINE_DIAMETER, ORIGINAL_SIDE, PADDING
 WORKING_SIDE = 256  # pixels: the crop's longest side is brought down to at most this before measuring
 INK_LEVEL = 16      # of 255: fainter pixels are background (antialiasing fringes, compression noise)
 LINE_LEVEL = 64     # of 255: pixels at least this dark count when the line's width is measured
+BAND_ROWS = 128     # rows composited at once: the wide temporaries stay a small fraction of the image
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_PNG_CHUNKS = 10_000  # a canvas's PNG has a handful; a 2 MB body could hold 170,000 empty ones
+# The chunks that decide the pixels. Every other one (text, compressed text, colour profiles, animation
+# frames, private chunks) is dropped before the decoder sees the file: none changes what the model sees,
+# and each is work (Pillow inflates compressed text up to 64 MB) that the size check does not bound.
+PIXEL_CHUNKS = (b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND")
+# Bytes per pixel of each mode Pillow decodes a PNG to (it keeps RGB and LA in four bytes a pixel).
+DECODED_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "LA": 4, "RGB": 4, "RGBA": 4}
+
+
+def png_pixels_only(png, max_side):
+    """The PNG's pixel chunks as a new PNG (IDATs joined into one), and its (width, height) from its only IHDR.
+
+    ValueError, naming the bad value, for anything a decoder could read differently from what was checked:
+    no PNG signature, a first chunk that is not IHDR, a second IHDR (or PLTE, tRNS), a size of 0 or over
+    max_side, a chunk cut short or with a bad checksum, IDATs that are not consecutive, no IDAT, no IEND, or
+    more than MAX_PNG_CHUNKS chunks.
+    """
+    if not png.startswith(PNG_SIGNATURE):
+        raise ValueError("it is not a PNG (no PNG signature)")
+    position, seen, data, idat_ended, size = len(PNG_SIGNATURE), {}, [], False, None
+    for count in range(MAX_PNG_CHUNKS + 1):
+        if count == MAX_PNG_CHUNKS:
+            raise ValueError(f"it has more than {MAX_PNG_CHUNKS:,} chunks")
+        if position + 12 > len(png):
+            raise ValueError("it ends before its IEND chunk")
+        length, kind = struct.unpack_from(">I4s", png, position)
+        name = kind.decode("latin-1")
+        end = position + 12 + length
+        if end > len(png):
+            raise ValueError(f"its {name!r} chunk of {length:,} bytes is cut short")
+        body = png[position + 8:end - 4]
+        position = end
+        if count == 0 and kind != b"IHDR":
+            raise ValueError(f"its first chunk is {name!r}, not 'IHDR'")
+        if kind not in PIXEL_CHUNKS:
+            if data:
+                idat_ended = True
+            continue
+        if zlib.crc32(body, zlib.crc32(kind)) != struct.unpack_from(">I", png, end - 4)[0]:
+            raise ValueError(f"its {name!r} chunk has a bad checksum")
+        if kind == b"IDAT":
+            if idat_ended:
+                raise ValueError("its IDAT chunks are not consecutive")
+            data.append(body)
+            continue
+        if data:
+            idat_ended = True
+        if kind in seen:
+            raise ValueError(f"it has more than one {name!r} chunk (a decoder could use either)")
+        if kind == b"IEND":
+            break
+        if kind == b"IHDR":
+            if length != 13:
+                raise ValueError(f"its IHDR chunk is {length} bytes, not 13")
+            size = struct.unpack(">II", body[:8])
+            if 0 in size or max(size) > max_side:
+                raise ValueError(f"{size[0]}x{size[1]} pixels (at most {max_side}x{max_side})")
+        seen[kind] = body
+    if not data:
+        raise ValueError("it has no IDAT chunk (no pixels)")
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    pixels = b"".join(chunk(kind, seen[kind]) for kind in (b"IHDR", b"PLTE", b"tRNS") if kind in seen)
+    return PNG_SIGNATURE + pixels + chunk(b"IDAT", b"".join(data)) + chunk(b"IEND", b""), size
+
+
+def png_to_bitmap(png, max_side):
+    """PNG bytes to the model's input (as image_to_bitmap), decoding only what was checked.
+
+    ValueError naming the problem for a PNG that breaks the rules of png_pixels_only, that decodes to
+    another size than its header says or to an unknown mode, or that has no ink; OSError (or SyntaxError)
+    from Pillow for pixel data it cannot read.
+    """
+    from PIL import Image
+
+    pixels, size = png_pixels_only(png, max_side)
+    with Image.open(io.BytesIO(pixels), formats=["PNG"]) as image:
+        # Checked before load(): what Pillow is about to allocate is this size in this mode, nothing else.
+        if image.size != size:
+            raise ValueError(f"the decoder reads {image.size[0]}x{image.size[1]} pixels where the header "
+                             f"says {size[0]}x{size[1]}")
+        if image.mode not in DECODED_BYTES_PER_PIXEL:
+            raise ValueError(f"pixel format {image.mode!r} is not one a PNG decodes to")
+        image.load()
+        return image_to_bitmap(image)
 
 
 def ink_layer(image):
-    """The picture's ink as a uint8 array, 0 = background: composited on white, inverted if light on dark."""
-    if "A" in image.getbands() or "transparency" in image.info:
-        # Composite on white as integers: Pillow's alpha_composite on RGBA costs four times as much.
-        grey_alpha = np.asarray(image.convert("LA"), dtype=np.uint32)
-        grey, alpha = grey_alpha[..., 0], grey_alpha[..., 1]
-        grey = ((grey * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
-    else:
+    """The picture's ink as a uint8 array, 0 = background: composited on white, inverted if light on dark.
+
+    Pillow converts and numpy composites a band of rows at a time, so the memory beyond the decoded image
+    is the greyscale result and one band's temporaries: an RGBA picture costs about what a greyscale one
+    does (converting it whole took four wide copies, five times the greyscale picture's memory).
+    """
+    width, height = image.size
+    if "A" not in image.getbands() and "transparency" not in image.info:
         grey = np.asarray(image.convert("L"))
+    else:
+        grey = np.empty((height, width), dtype=np.uint8)
+        for top in range(0, height, BAND_ROWS):
+            bottom = min(height, top + BAND_ROWS)
+            grey_alpha = np.asarray(image.crop((0, top, width, bottom)).convert("LA"), dtype=np.uint16)
+            # Composited on white as integers (Pillow's alpha_composite on RGBA costs four times as much):
+            # round((grey * alpha + 255 * (255 - alpha)) / 255), written as 255 - round(alpha * (255 - grey)
+            # / 255) so that it fits 16 bits, with the division by 255 done as (v + 1 + (v >> 8)) >> 8,
+            # exact for every v up to 65,152 (tests/test_serve.py checks all 65,536 pairs).
+            darkness = grey_alpha[..., 1] * (255 - grey_alpha[..., 0]) + 127
+            grey[top:bottom] = 255 - ((darkness + 1 + (darkness >> 8)) >> 8)
     return 255 - grey if grey.mean() >= 128 else grey
 
 
@@ -106,5 +217,10 @@ if __name__ == "__main__":
 
     from training.ndjson import print_bitmap
 
-    with Image.open(sys.argv[1]) as picture:
-        print_bitmap(image_to_bitmap(picture))
+    with open(sys.argv[1], "rb") as file:
+        data = file.read()
+    if data.startswith(PNG_SIGNATURE):
+        print_bitmap(png_to_bitmap(data, 4096))  # as the server reads it
+    else:
+        with Image.open(io.BytesIO(data)) as picture:
+            print_bitmap(image_to_bitmap(picture))

@@ -2,8 +2,9 @@
 
     python -m training.ndjson ../shared/data/quickdraw/strokes/eye.ndjson   # prints the first drawing
 
-The two files hold the same functions in the same order, so they can be read side by side, and every
-float64 operation happens in the same order in both, so their bitmaps are bit-identical.
+The two files hold the same steps in the same order, so they can be read side by side (each has a helper
+or two the other does without), and every float64 operation happens in the same order in both, so their
+bitmaps are bit-identical.
 
 The dataset's bitmaps were made from stroke vectors (its README, "Preprocessing" and "numpy bitmaps",
 and issue 19, https://github.com/googlecreativelab/quickdraw-dataset/issues/19):
@@ -19,8 +20,13 @@ segment's resampled points is at one of the segment's ends, which are the origin
 only adds points that RDP drops, and it would turn cost in points into cost in ink length (a zig-zag of
 a few kilobytes becomes millions of points). tests/test_raster.py checks this on real and random drawings.
 
-Cost is bounded by the limits below: RDP is at worst quadratic in one stroke's points, and rendering is
-linear in points times the 448 sample lines.
+Cost is bounded by the limits below. RDP is at worst quadratic in one stroke's points (MAX_POINTS bounds
+it: 12.5 million distances). Rendering costs one capsule crossing per segment and sample line it reaches,
+which simplification does not bound: 5,000 points alternating between the top and the bottom edge keep
+every point and make two million crossings (over a second). So the crossings themselves are limited
+(MAX_CROSSINGS, counted before any is computed); bench/shapes.py searches for the costliest drawing
+within all the limits, and bench/hostile.py times it. The search finds zig-zags: quadratic RDP (about
+0.1 s here) with over 100,000 crossings, about 0.2 s of CPU in all in Python and under 0.1 s in JavaScript.
 
 Google rendered with cairo. We compute the antialiased coverage ourselves instead: each stroke with round
 caps and joins is the union of "capsules" (a segment widened by the line's radius), and for 16 sample lines
@@ -43,6 +49,11 @@ SUBSAMPLES = 16  # Sample lines per pixel row; 16 keeps the difference from cair
 # and a fifth of MAX_STROKES (bench/results/fidelity.json; tests/test_raster.py).
 MAX_STROKES = 200
 MAX_POINTS = 5000  # over all strokes, as given (before normalization)
+# Sample-line crossings after simplification: each segment's capsule crosses about 24 sample lines plus
+# 1.47 per unit of height (0..255 units), so this is about 370 full-height strokes of ink. The shared real
+# drawings make at most 5,709 (bench/results/fidelity.json; tests/test_raster.py), 26 times fewer; at the
+# limit, rendering takes about 60 ms of CPU in Python (bench/shapes.py's comb).
+MAX_CROSSINGS = 150_000
 
 # One parameter table, written into web/model/metadata.json, documented in the README, and compared with
 # raster.js's constants by tests/js/raster.test.js.
@@ -56,9 +67,6 @@ RASTER_PARAMETERS = {
     "max_strokes": MAX_STROKES,
     "max_points": MAX_POINTS,
 }
-# Crossings computed at once while rendering: bounds the memory of the worst drawing to about 100 MB.
-CROSSINGS_PER_CHUNK = 1 << 18
-
 
 def as_coordinate(value):
     """A JSON number as a float; an integer too large for a float is infinite, as JSON.parse reads it."""
@@ -66,6 +74,10 @@ def as_coordinate(value):
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
+
+
+def too_much_ink_message(crossings):
+    return f"too much ink: the simplified strokes make {crossings} sample-line crossings (at most {MAX_CROSSINGS})"
 
 
 def validate_drawing(drawing):
@@ -198,8 +210,10 @@ def capsule_intervals(ax, ay, bx, by, radius, line_ys):
     return low, high
 
 
-def render(strokes):
-    """Draw normalized strokes (0..255 integers) into a flat list of 784 values, 0..255, ink = 255."""
+def capsule_table(strokes):
+    """Every segment of normalized strokes in pixels, with the first and last sample line its capsule can
+    reach: (ax, ay, bx, by, first_line, last_line, radius). A one-point stroke is a dot: a zero-length
+    segment, which round caps draw as a disc."""
     scale = IMAGE_SIZE / (ORIGINAL_SIDE + 2 * PADDING + LINE_DIAMETER)
     translate = PADDING + LINE_DIAMETER / 2
     radius = LINE_DIAMETER / 2 * scale
@@ -208,8 +222,6 @@ def render(strokes):
     offset_x = (ORIGINAL_SIDE - max_x) / 2 + translate
     offset_y = (ORIGINAL_SIDE - max_y) / 2 + translate
     line_count = IMAGE_SIZE * SUBSAMPLES
-    # Every segment (a one-point stroke is a dot: a zero-length segment, which round caps draw as a disc)
-    # with the first and last sample line its capsule can reach.
     segments = []
     for xs, ys in strokes:
         points_x = (np.asarray(xs, dtype=np.float64) + offset_x) * scale
@@ -217,58 +229,65 @@ def render(strokes):
         if len(points_x) == 1:
             points_x, points_y = np.repeat(points_x, 2), np.repeat(points_y, 2)
         segments.append(np.stack([points_x[:-1], points_y[:-1], points_x[1:], points_y[1:]], axis=1))
-    table = np.concatenate(segments)
-    ax, ay, bx, by = table.T
+    ax, ay, bx, by = np.concatenate(segments).T
     first_line = np.maximum(0, np.ceil((np.minimum(ay, by) - radius) * SUBSAMPLES - 0.5)).astype(np.int64)
     last_line = np.minimum(line_count - 1, np.floor((np.maximum(ay, by) + radius) * SUBSAMPLES - 0.5)).astype(np.int64)
+    return ax, ay, bx, by, first_line, last_line, radius
+
+
+def sample_line_crossings(strokes):
+    """How many (segment, sample line) pairs render() computes for normalized strokes: its work."""
+    _, _, _, _, first_line, last_line, _ = capsule_table(strokes)
+    return int(np.maximum(0, last_line - first_line + 1).sum())
+
+
+def render(strokes):
+    """Draw normalized strokes (0..255 integers) into a flat list of 784 values, 0..255, ink = 255."""
+    ax, ay, bx, by, first_line, last_line, radius = capsule_table(strokes)
     counts = np.maximum(0, last_line - first_line + 1)
-    # Crossings of every (segment, line) pair, computed a chunk of whole segments at a time to bound memory.
-    chunk_of_segment = (np.cumsum(counts) - counts) // CROSSINGS_PER_CHUNK
-    boundaries = np.flatnonzero(np.diff(chunk_of_segment, prepend=-1, append=chunk_of_segment[-1] + 1))
-    lines, lows, highs = [], [], []
-    for start, stop in zip(boundaries[:-1], boundaries[1:]):
-        chunk_counts = counts[start:stop]
-        owner = np.repeat(np.arange(start, stop), chunk_counts)
-        position = np.arange(len(owner)) - np.repeat(np.cumsum(chunk_counts) - chunk_counts, chunk_counts)
-        line = first_line[owner] + position
-        low, high = capsule_intervals(ax[owner], ay[owner], bx[owner], by[owner], radius,
-                                      (line + 0.5) / SUBSAMPLES)
-        hit = low <= high
-        lines.append(line[hit])
-        lows.append(low[hit])
-        highs.append(high[hit])
-    return cover(np.concatenate(lines), np.concatenate(lows), np.concatenate(highs))
+    crossings = int(counts.sum())
+    if crossings > MAX_CROSSINGS:
+        raise ValueError(too_much_ink_message(crossings))
+    # Crossings of every (segment, line) pair, at most MAX_CROSSINGS (about 30 MB of temporaries).
+    owner = np.repeat(np.arange(len(counts)), counts)
+    line = first_line[owner] + np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+    low, high = capsule_intervals(ax[owner], ay[owner], bx[owner], by[owner], radius, (line + 0.5) / SUBSAMPLES)
+    hit = low <= high
+    return cover(line[hit], low[hit], high[hit])
+
+
+def sorted_within_lines(lines, values):
+    """values grouped by line (ascending) and ascending within each line.
+
+    Sorting by value and then, stably, by line groups each line's values in order; numpy sorts 16-bit
+    integers stably with a radix sort, so this is much cheaper than a lexicographic sort of the pairs.
+    """
+    by_value = np.argsort(values)
+    return values[by_value][np.argsort(lines[by_value], kind="stable")]
 
 
 def cover(lines, lows, highs):
     """Merge each sample line's crossings and add the covered length of every pixel; 784 values 0..255.
 
-    Sorting a line's crossings by their start is enough to merge them: crossings that start at the same x
-    merge whatever their order. Coverage is added line by line, interval by interval, column by column, in
-    that order (np.add.at is unbuffered and in order), exactly as raster.js adds it.
+    The merged intervals are the union's pieces, so the starts and the ends can be sorted apart, each
+    within its line, as raster.js does: with both sorted, a piece closes at the k-th smallest end exactly
+    when the next start lies beyond it (the k smallest ends then belong to the k earliest starts). At a tie
+    a crossing begins before one ends, so touching crossings merge. Coverage is added line by line,
+    interval by interval, column by column, in that order (np.add.at is unbuffered and in order), exactly
+    as raster.js adds it.
     """
-    order = np.lexsort((lows, lines))
-    lines, lows, highs = lines[order], lows[order], highs[order]
-    # One row per sample line, its crossings left to right (padding: empty crossings at +inf).
-    counts = np.bincount(lines, minlength=IMAGE_SIZE * SUBSAMPLES)
-    position = np.arange(len(lines)) - np.repeat(np.cumsum(counts) - counts, counts)
-    shape = (len(counts), max(1, int(counts.max(initial=0))))
-    present = np.zeros(shape, dtype=bool)
-    present[lines, position] = True
-    starts = np.full(shape, math.inf)
-    starts[lines, position] = lows
-    ends = np.full(shape, -math.inf)
-    ends[lines, position] = highs
-    reach = np.maximum.accumulate(ends, axis=1)
-    # A crossing begins a merged interval when it starts after everything before it on its line has ended;
-    # the interval ends where the running end stands just before the next one begins.
-    begins = present.copy()
-    begins[:, 1:] &= starts[:, 1:] > reach[:, :-1]
-    closes = present.copy()
-    closes[:, :-1] &= ~present[:, 1:] | begins[:, 1:]
-    rows = np.nonzero(begins)[0] // SUBSAMPLES
+    lines = lines.astype(np.int16)
+    starts = sorted_within_lines(lines, lows)
+    ends = sorted_within_lines(lines, highs)
+    lines = np.sort(lines, kind="stable")
+    # A piece closes at crossing k when the next crossing is on another line or starts after k's end.
+    closes = np.ones(len(lines), dtype=bool)
+    closes[:-1] = (lines[1:] != lines[:-1]) | (starts[1:] > ends[:-1])
+    begins = np.ones(len(lines), dtype=bool)
+    begins[1:] = closes[:-1]
+    rows = lines[begins].astype(np.int64) // SUBSAMPLES
     merged_starts = np.maximum(starts[begins], 0.0)
-    merged_ends = np.minimum(reach[closes], float(IMAGE_SIZE))
+    merged_ends = np.minimum(ends[closes], float(IMAGE_SIZE))
     first_columns = np.floor(merged_starts).astype(np.int64)
     column_counts = np.where(merged_starts < merged_ends,
                              np.minimum(IMAGE_SIZE, np.ceil(merged_ends).astype(np.int64)) - first_columns, 0)

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as raster from '../../web/js/raster.js';
 
 const {
-  IMAGE_SIZE, MAX_POINTS, MAX_STROKES, capsuleInterval, normalize, rasterize, rdp, render,
+  IMAGE_SIZE, MAX_CROSSINGS, MAX_POINTS, MAX_STROKES, capsuleInterval, normalize, rasterize, rdp, render,
 } = raster;
 
 const sharedStrokes = new URL('../../../shared/data/quickdraw/strokes/eye.ndjson', import.meta.url);
@@ -46,6 +46,48 @@ test('rdp keeps the indices of corners and drops points within epsilon', () => {
   assert.deepEqual(rdp([0, 5, 10], [0, 3, 0], 2), [0, 1, 2]);
   assert.deepEqual(rdp([0, 5, 0], [0, 5, 0], 2), [0, 1, 2]); // closed stroke
   assert.deepEqual(rdp([0, 5, 10, 15], [0, 3, 3, 0], 2), [0, 1, 3]); // a tie goes to the first point
+});
+
+/** RDP as written before its loop was hoisted (the distance computed per point, with the branch inside). */
+function referenceRdp(xs, ys, epsilon) {
+  const keep = new Set([0, xs.length - 1]);
+  const stack = [[0, xs.length - 1]];
+  while (stack.length > 0) {
+    const [first, last] = stack.pop();
+    const [x0, y0, x1, y1] = [xs[first], ys[first], xs[last], ys[last]];
+    const [dx, dy] = [x1 - x0, y1 - y0];
+    const length = Math.sqrt(dx * dx + dy * dy);
+    let [farthest, farthestDistance] = [-1, -1];
+    for (let index = first + 1; index < last; index++) {
+      const distance = length === 0
+        ? Math.sqrt((xs[index] - x0) ** 2 + (ys[index] - y0) ** 2)
+        : Math.abs(dy * xs[index] - dx * ys[index] + x1 * y0 - y1 * x0) / length;
+      if (distance > farthestDistance) [farthest, farthestDistance] = [index, distance];
+    }
+    if (farthestDistance > epsilon) {
+      keep.add(farthest);
+      stack.push([farthest, last], [first, farthest]);
+    }
+  }
+  return [...keep].sort((a, b) => a - b);
+}
+
+test('rdp keeps what the plain algorithm keeps, on random, closed and zig-zag strokes', () => {
+  let seed = 1;
+  const random = () => {
+    seed = (seed * 16807) % 2147483647; // Park and Miller's minimal standard generator: seeded, portable
+    return seed / 2147483647;
+  };
+  for (let trial = 0; trial < 200; trial++) {
+    const count = 2 + Math.floor(random() * 60);
+    const xs = Array.from({ length: count }, () => Math.round(random() * 2550) / 10);
+    const ys = Array.from({ length: count }, () => Math.round(random() * 2550) / 10);
+    if (trial % 4 === 0) [xs[count - 1], ys[count - 1]] = [xs[0], ys[0]]; // closed
+    assert.deepEqual(rdp(xs, ys, 2), referenceRdp(xs, ys, 2));
+  }
+  const zigzagX = Array.from({ length: 2000 }, (_, i) => (i % 2 === 0 ? 0 : 13));
+  const zigzagY = Array.from({ length: 2000 }, (_, i) => (i * 255) / 1999);
+  assert.deepEqual(rdp(zigzagX, zigzagY, 2), referenceRdp(zigzagX, zigzagY, 2));
 });
 
 test('capsuleInterval covers discs and the body of a segment', () => {
@@ -87,6 +129,9 @@ const badDrawings = [
   [Array.from({ length: MAX_STROKES + 1 }, () => [[1], [1]]), /too many strokes: 201 \(at most 200\)/],
   [[[Array(MAX_POINTS + 1).fill(1), Array(MAX_POINTS + 1).fill(1)]], /too many points \(at most 5000 over all strokes\)/],
   [[[[true], [1]]], /must be a number/],
+  // Issue 24's comb: 5,000 points between the top and bottom edges at random x survive simplification.
+  [[[Array.from({ length: MAX_POINTS }, (_, i) => (i * 7919) % 256), Array.from({ length: MAX_POINTS }, (_, i) => (i % 2) * 255)]],
+    new RegExp(`too much ink: the simplified strokes make \\d+ sample-line crossings \\(at most ${MAX_CROSSINGS}\\)`)],
 ];
 for (const [drawing, message] of badDrawings) {
   test(`bad drawing ${JSON.stringify(drawing)} is refused`, () => {

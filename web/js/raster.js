@@ -2,8 +2,8 @@
  * Strokes to 28x28 bitmaps by the Quick, Draw! recipe; the JavaScript twin of training/raster.py.
  *
  * Pure functions, no DOM, so they run in the page and under `node --test tests/js/`. The two files hold
- * the same functions in the same order, and every float64 operation happens in the same order in both,
- * so their bitmaps are bit-identical.
+ * the same steps in the same order (each has a helper or two the other does without), and every float64
+ * operation happens in the same order in both, so their bitmaps are bit-identical.
  *
  * The recipe (the dataset's README and issue 19,
  * https://github.com/googlecreativelab/quickdraw-dataset/issues/19): shift to 0, scale uniformly so the
@@ -13,8 +13,10 @@
  *
  * We skip the resampling: the distance that RDP maximizes is convex along a straight segment, so it peaks
  * at the segment's ends, and the points resampling adds are never kept (training/raster.py says more).
- * Cost is bounded by the limits below: RDP is at worst quadratic in one stroke's points, and rendering is
- * linear in points times the 448 sample lines.
+ * Cost is bounded by the limits below: RDP is at worst quadratic in one stroke's points, and rendering
+ * costs one crossing per segment and sample line it reaches, which simplification does not bound (5,000
+ * points alternating between the top and bottom edges keep every point), so the crossings are limited
+ * too (MAX_CROSSINGS, counted before any is computed; training/raster.py says more).
  *
  * Coverage: each stroke is the union of capsules (segments widened by the line's radius); 16 sample lines
  * per pixel row are crossed with every capsule, the crossings merged, and the exact covered length added
@@ -30,9 +32,13 @@ export const SUBSAMPLES = 16;
 // The limits that bound the cost of one drawing; the page applies them to drawn, pasted and loaded ones.
 export const MAX_STROKES = 200;
 export const MAX_POINTS = 5000; // over all strokes, as given (before normalization)
+// Sample-line crossings after simplification: the rendering's work (training/raster.py explains the figure).
+export const MAX_CROSSINGS = 150000;
 
 export const tooManyPointsMessage = () => `too many points (at most ${MAX_POINTS} over all strokes)`;
 export const tooManyStrokesMessage = (count) => `too many strokes: ${count} (at most ${MAX_STROKES})`;
+export const tooMuchInkMessage = (crossings) => (
+  `too much ink: the simplified strokes make ${crossings} sample-line crossings (at most ${MAX_CROSSINGS})`);
 
 /** Check the dataset's stroke format [[xs, ys(, ts)], ...] and the limits; returns [xs, ys] arrays. */
 export function validateDrawing(drawing) {
@@ -88,20 +94,28 @@ export function rdp(xs, ys, epsilon = RDP_EPSILON) {
     const length = Math.sqrt(dx * dx + dy * dy);
     let farthest = -1;
     let farthestDistance = -1;
-    for (let index = first + 1; index < last; index++) {
-      const px = xs[index];
-      const py = ys[index];
-      let distance;
-      if (length === 0) {
-        const ex = px - x0;
-        const ey = py - y0;
-        distance = Math.sqrt(ex * ex + ey * ey);
-      } else {
-        distance = Math.abs(dy * px - dx * py + x1 * y0 - y1 * x0) / length;
+    // At worst (every split at one end of its span) this loop runs n * n / 2 times, 12.5 million for
+    // MAX_POINTS, so the branch and the products of the ends are taken out of it; the distance is the same
+    // float64 expression, evaluated left to right: abs(dy * px - dx * py + x1 * y0 - y1 * x0) / length.
+    if (length === 0) {
+      for (let index = first + 1; index < last; index++) {
+        const ex = xs[index] - x0;
+        const ey = ys[index] - y0;
+        const distance = Math.sqrt(ex * ex + ey * ey);
+        if (distance > farthestDistance) {
+          farthestDistance = distance;
+          farthest = index;
+        }
       }
-      if (distance > farthestDistance) {
-        farthestDistance = distance;
-        farthest = index;
+    } else {
+      const x1y0 = x1 * y0;
+      const y1x0 = y1 * x0;
+      for (let index = first + 1; index < last; index++) {
+        const distance = Math.abs(dy * xs[index] - dx * ys[index] + x1y0 - y1x0) / length;
+        if (distance > farthestDistance) {
+          farthestDistance = distance;
+          farthest = index;
+        }
       }
     }
     if (farthestDistance > epsilon) {
@@ -148,6 +162,15 @@ export function normalize(drawing) {
  * The capsule is convex, so the crossing is the hull of its two discs' and its rectangle's crossings.
  */
 export function capsuleInterval(ax, ay, bx, by, radius, lineY) {
+  const crossing = new Float64Array(2);
+  return capsuleCrossing(ax, ay, bx, by, radius, lineY, crossing) ? [crossing[0], crossing[1]] : null;
+}
+
+/**
+ * capsuleInterval's work, writing [low, high] into `crossing` and returning whether the line crosses:
+ * render() calls it once per crossing (up to MAX_CROSSINGS), where a new array each time cost a third.
+ */
+function capsuleCrossing(ax, ay, bx, by, radius, lineY, crossing) {
   let low = Infinity;
   let high = -Infinity;
   for (let end = 0; end < 2; end++) {
@@ -192,7 +215,9 @@ export function capsuleInterval(ax, ay, bx, by, radius, lineY) {
       high = Math.max(high, end);
     }
   }
-  return low <= high ? [low, high] : null;
+  crossing[0] = low;
+  crossing[1] = high;
+  return low <= high;
 }
 
 /** Draw normalized strokes (0..255 integers) into a Uint8ClampedArray of 784 values, ink = 255. */
@@ -212,6 +237,7 @@ export function render(strokes) {
   // Every segment (a one-point stroke is a dot: a zero-length segment, which round caps draw as a disc)
   // with the first and last sample line its capsule can reach.
   const segments = [];
+  let crossings = 0;
   for (const [xs, ys] of strokes) {
     const pointsX = xs.map((x) => (x + offsetX) * scale);
     const pointsY = ys.map((y) => (y + offsetY) * scale);
@@ -221,9 +247,13 @@ export function render(strokes) {
       const [ax, ay, bx, by] = [pointsX[i], pointsY[i], pointsX[j], pointsY[j]];
       const firstLine = Math.max(0, Math.ceil((Math.min(ay, by) - radius) * SUBSAMPLES - 0.5));
       const lastLine = Math.min(lineCount - 1, Math.floor((Math.max(ay, by) + radius) * SUBSAMPLES - 0.5));
-      if (firstLine <= lastLine) segments.push([ax, ay, bx, by, firstLine, lastLine]);
+      if (firstLine <= lastLine) {
+        segments.push([ax, ay, bx, by, firstLine, lastLine]);
+        crossings += lastLine - firstLine + 1;
+      }
     }
   }
+  if (crossings > MAX_CROSSINGS) throw new Error(tooMuchInkMessage(crossings));
   // Room for each line's crossings, from the lines each segment can reach (a difference array).
   const reaching = new Int32Array(lineCount + 1);
   for (const segment of segments) {
@@ -238,10 +268,10 @@ export function render(strokes) {
   const lows = new Float64Array(offsets[lineCount]);
   const highs = new Float64Array(offsets[lineCount]);
   const filled = offsets.slice(0, lineCount);
+  const crossing = new Float64Array(2);
   for (const [ax, ay, bx, by, firstLine, lastLine] of segments) {
     for (let line = firstLine; line <= lastLine; line++) {
-      const crossing = capsuleInterval(ax, ay, bx, by, radius, (line + 0.5) / SUBSAMPLES);
-      if (crossing !== null) {
+      if (capsuleCrossing(ax, ay, bx, by, radius, (line + 0.5) / SUBSAMPLES, crossing)) {
         lows[filled[line]] = crossing[0];
         highs[filled[line]] = crossing[1];
         filled[line] += 1;
