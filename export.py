@@ -144,15 +144,23 @@ def describe_export(folder):
         return None
 
 
-def verification_batch(config):
+def load_run_data(config):
+    """The run's bitmaps and split, as it trained on them (memory-mapped), or None when they are not on
+    this machine (a few-shot run has none). Loaded once per export and shared by what measures the model."""
+    try:
+        return quickdraw.load_data(config["data_dir"], config["classes"], seed=quickdraw.split_seed(config),
+                                   validation_fraction=config.get("validation_fraction", 0.1),
+                                   test_fraction=config.get("test_fraction", 0.1),
+                                   max_per_class=config.get("max_per_class"))
+    except (KeyError, ValueError):
+        return None
+
+
+def verification_batch(config, data):
     """The run's whole test split (so quantization's accuracy change is measured, not guessed); for a
     few-shot run, its stroke drawings; seeded random images when neither is on this machine."""
-    try:
-        data = quickdraw.load_data(config["data_dir"], config["classes"], seed=quickdraw.split_seed(config),
-                                   max_per_class=config.get("max_per_class"))
+    if data is not None:
         return data.arrays("test")
-    except ValueError:
-        pass
     drawings = fewshot_drawings(config)
     if drawings is not None:
         return drawings
@@ -184,7 +192,7 @@ def unit_features(model, images, layer=None):
     return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
 
 
-def guess_metrics(model, config, metrics, mirror):
+def guess_metrics(model, config, metrics, mirror, data):
     """The run's figures for the metadata, under the rule the page guesses by. Without mirror averaging, the
     run's own metrics.json; with it, the test split, the real strokes and the confidence threshold measured
     again with every drawing averaged with its mirror image (the threshold from the validation split, as in
@@ -200,12 +208,9 @@ def guess_metrics(model, config, metrics, mirror):
     def predict(images):
         return guess_probabilities(model, {"mirror_average": True}, images)
 
-    try:
-        data = quickdraw.load_data(config["data_dir"], config["classes"], seed=quickdraw.split_seed(config),
-                                   validation_fraction=config["validation_fraction"],
-                                   test_fraction=config["test_fraction"], max_per_class=config.get("max_per_class"))
-    except (KeyError, ValueError) as error:
-        raise ValueError(f"--mirror-average measures the run again on its data, which is not here ({error})") from None
+    if data is None:
+        raise ValueError("--mirror-average measures the run again on its data, which is not in "
+                         f"{config.get('data_dir')}")
     test_images, test_labels = data.arrays("test")
     validation_images, validation_labels = data.arrays("validation")
     test = predict(test_images)
@@ -231,10 +236,11 @@ def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False)
         quantization_map = None if quantize == "none" else {quantize: "*"}
         tfjs.converters.save_keras_model(fold_batch_normalization(model), str(staging),
                                          quantization_dtype_map=quantization_map)
-        report = verify(model, staging, config, quantize)
-        figures = guess_metrics(model, config, metrics, mirror_average)
+        data = load_run_data(config)
+        report = verify(model, staging, config, quantize, data)
+        figures = guess_metrics(model, config, metrics, mirror_average, data)
         model_hash = weights_hash(staging)
-        means = write_class_means(staging, config)
+        means = write_class_means(staging, config, data)
         size_bytes = sum(path.stat().st_size for path in staging.iterdir())
         metadata = {
             "name": config["model"],
@@ -262,14 +268,9 @@ def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False)
     return report
 
 
-def class_images(config):
+def class_images(config, data):
     """Up to MEANS_PER_CLASS drawings of each class as model inputs: training bitmaps, or a few-shot run's
     stroke drawings; (images, labels), or None when neither is on this machine."""
-    try:
-        data = quickdraw.load_data(config["data_dir"], config["classes"], seed=quickdraw.split_seed(config),
-                                   validation_fraction=config.get("validation_fraction", 0.1))
-    except (KeyError, ValueError):
-        data = None
     if data is not None:
         classes, rows = data.splits["train"]
         chosen = np.concatenate([np.nonzero(classes == class_id)[0][:MEANS_PER_CLASS]
@@ -278,14 +279,14 @@ def class_images(config):
     return fewshot_drawings(config)
 
 
-def write_class_means(folder, config):
+def write_class_means(folder, config, data):
     """class_means.bin: each class's mean feature vector (FEATURE_LAYER, each drawing's scaled to length 1),
     as the exported model computes it, quantized to uint8 (value = q / 255; the features are ReLU outputs, so
     the means lie in [0, 1]). The page compares a drawing with them when a person teaches it a new class.
     Returns the metadata entry, or None without drawings to average or without the layer."""
     from training.webmodel import load_layers_model
 
-    found = class_images(config)
+    found = class_images(config, data)
     # Our loader, not tensorflowjs's: it dequantizes the weights exactly as TF.js in the page does.
     exported = load_layers_model(folder)
     if found is None or FEATURE_LAYER not in [layer.name for layer in exported.layers]:
@@ -299,11 +300,11 @@ def write_class_means(folder, config):
             "scale": "value = q / 255", "drawings": int(len(labels))}
 
 
-def verify(model, folder, config, quantize):
+def verify(model, folder, config, quantize, data):
     """Load the TF.js export back into Keras and compare probabilities with the original model."""
     import tensorflowjs as tfjs
 
-    images, labels = verification_batch(config)
+    images, labels = verification_batch(config, data)
     reloaded = tfjs.converters.load_keras_model(str(folder / "model.json"))
     expected = model.predict(images, batch_size=256, verbose=0)
     actual = reloaded.predict(images, batch_size=256, verbose=0)

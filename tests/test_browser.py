@@ -1,7 +1,7 @@
 """End-to-end tests in Debian's Chromium (Playwright): the page as a person uses it.
 
 Drawings are real ones from the shared stroke files, drawn with mouse moves (or touch) on the canvas.
-Screenshots go to tests/artifacts/.
+Screenshots go to $TEST_ARTIFACTS (by default sketch-test-artifacts/ in the temporary folder).
 """
 
 import json

@@ -18,11 +18,11 @@ MODEL_NAMES = ("original", "sketchnet")
 FEATURE_LAYER = "flatten"
 
 # Per-model training defaults (why each value, with the runs behind it: docs/experiments.md). The original
-# keeps the tutorial's Adam at a constant rate and batches of 200. sketchnet: a cosine-decayed rate from a higher start (batch
-# normalization tolerates it); label smoothing, so ambiguous doodles do not saturate; no geometric
-# augmentation, since the raster recipe already centres and scales every drawing; patience above the two or
-# three epochs that validation can dip while the rate is high; 3 % for validation, enough for early stopping
-# and the confidence threshold, so that more drawings train.
+# keeps the tutorial's Adam at a constant rate and batches of 200. sketchnet: a cosine-decayed rate from a
+# higher start (batch normalization tolerates it); label smoothing, so ambiguous doodles do not saturate;
+# no geometric augmentation, since the raster recipe already centres and scales every drawing; patience
+# above the two or three epochs that validation can dip while the rate is high; 3 % for validation, enough
+# for early stopping and the confidence threshold, so that more drawings train.
 TRAINING_DEFAULTS = {
     "original": {"batch_size": 200, "learning_rate": 1e-3, "learning_rate_schedule": "constant",
                  "label_smoothing": 0.0, "augment": False, "twin_fraction": 0.0, "epochs": 15, "patience": 3,

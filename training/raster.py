@@ -68,6 +68,7 @@ RASTER_PARAMETERS = {
     "max_points": MAX_POINTS,
 }
 
+
 def as_coordinate(value):
     """A JSON number as a float; an integer too large for a float is infinite, as JSON.parse reads it."""
     try:

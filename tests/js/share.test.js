@@ -41,9 +41,53 @@ test('corrections are stored as ndjson lines and survive a damaged store', () =>
   corrections.add(strokes, 'cat');
   corrections.add(strokes, 'dog');
   assert.equal(corrections.count, 2);
-  assert.deepEqual(corrections.toNdjson().trim().split('\n').map((line) => JSON.parse(line).word), ['cat', 'dog']);
+  assert.deepEqual(corrections.toNdjson().text.trim().split('\n').map((line) => JSON.parse(line).word), ['cat', 'dog']);
+  // A damaged store: nothing readable, and the next correction is added beside it, not over it.
   memory.set('sketch.corrections', '{broken');
-  assert.equal(new Corrections(storage).count, 0);
+  const damaged = new Corrections(storage);
+  assert.deepEqual(damaged.counts(), { count: 0, skipped: 1 });
+  damaged.add(strokes, 'cow');
+  assert.deepEqual(damaged.lines()[0], '{broken');
+  assert.deepEqual(new Corrections(storage).counts(), { count: 1, skipped: 1 });
+  assert.equal(damaged.toNdjson().skipped, 1);
   corrections.clear();
   assert.equal(corrections.count, 0);
+});
+
+test('a correction over the limits or into a full store throws and keeps what was there', () => {
+  const memory = new Map();
+  let full = false;
+  const storage = {
+    getItem: (key) => memory.get(key) ?? null,
+    setItem: (key, value) => {
+      if (full) throw Object.assign(new Error('quota'), { name: 'QuotaExceededError' });
+      memory.set(key, value);
+    },
+    removeItem: (key) => memory.delete(key),
+  };
+  const corrections = new Corrections(storage);
+  corrections.add(strokes, 'cat');
+  const before = memory.get('sketch.corrections');
+  assert.throws(() => corrections.add([[Array(5001).fill(1), Array(5001).fill(2)]], 'cat'), /too many points/);
+  full = true;
+  assert.throws(() => corrections.add(strokes, 'dog'), (error) => error.name === 'StoreFullError' && /full/.test(error.message));
+  assert.equal(memory.get('sketch.corrections'), before);
+  assert.equal(corrections.count, 1);
+});
+
+test('the corrections are counted from their stored counts, and again when the lines changed behind the page', () => {
+  const memory = new Map();
+  const storage = {
+    getItem: (key) => memory.get(key) ?? null,
+    setItem: (key, value) => memory.set(key, value),
+    removeItem: (key) => memory.delete(key),
+  };
+  const corrections = new Corrections(storage);
+  corrections.add(strokes, 'cat');
+  corrections.add(strokes, 'dog');
+  const counts = JSON.parse(memory.get('sketch.corrections-counts'));
+  memory.set('sketch.corrections-counts', JSON.stringify({ ...counts, count: 7 }));
+  assert.equal(new Corrections(storage).count, 7); // no line was read
+  memory.set('sketch.corrections', JSON.stringify([...JSON.parse(memory.get('sketch.corrections')), 'null']));
+  assert.deepEqual(new Corrections(storage).counts(), { count: 2, skipped: 1 });
 });

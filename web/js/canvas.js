@@ -1,8 +1,12 @@
 /**
  * The drawing canvas: pointer capture and ink, nothing else. Emits `strokestart`, `strokemove` and
  * `strokeend` events whose detail is the stroke being drawn, in the dataset's format [[xs], [ys]], and
- * `limit` when a stroke would take the drawing past the budget its owner set (`pointBudget`,
- * `strokeBudget`): the stroke is refused, or ended at the last point that fits.
+ * `limit` when a stroke would take the drawing past the budget its owner sets (`pointBudget`,
+ * `strokeBudget`, given at construction so that even the first stroke has one): the stroke is refused, or
+ * ended at the last point that fits.
+ *
+ * Work per pointer move is the new samples and their segments only; a replay's frames likewise draw only
+ * the points added since the last frame (showPoints).
  *
  * Coordinates are kept in drawing units: 0..255 across the (square) canvas, whatever its size on screen,
  * so a drawing survives resizing and rotating the device. Capture follows signature_pad
@@ -20,15 +24,16 @@ const LINE_WIDTH = 4; // CSS pixels at a 400-pixel canvas; scaled with the canva
 const MIN_DISTANCE = 0.5; // drawing units (as signature_pad's minDistance, in pixels there)
 
 export class DrawingCanvas extends EventTarget {
-  constructor(canvas) {
+  constructor(canvas, { pointBudget, strokeBudget }) {
     super();
     this.canvas = canvas;
     this.context = canvas.getContext('2d');
     this.activePointerId = null;
     this.stroke = null;
     this.strokes = [];
-    this.pointBudget = Infinity; // points the drawing may still take, over all its strokes
-    this.strokeBudget = Infinity;
+    this.shownPoints = Infinity; // how many of this.strokes' points are shown (a replay shows a prefix)
+    this.pointBudget = pointBudget; // points the drawing may still take, over all its strokes
+    this.strokeBudget = strokeBudget;
     this.onPointerDown = this.onPointerDown.bind(this);
     this.onPointerMove = this.onPointerMove.bind(this);
     this.onPointerUp = this.onPointerUp.bind(this);
@@ -57,13 +62,41 @@ export class DrawingCanvas extends EventTarget {
   /** Show these finished strokes (plus the one in progress, if any); a replay shows its frames this way. */
   show(strokes) {
     this.strokes = strokes;
+    this.shownPoints = Infinity;
     this.redraw();
+  }
+
+  /**
+   * Show the first `points` points of these strokes (a replay's frame). When they extend what is shown,
+   * only the new segments are drawn, so a frame costs what it adds, not the whole drawing.
+   */
+  showPoints(strokes, points) {
+    if (strokes !== this.strokes || points < this.shownPoints) {
+      this.strokes = strokes;
+      this.shownPoints = points;
+      this.redraw();
+      return;
+    }
+    if (points === this.shownPoints) return;
+    this.tracePoints(this.shownPoints, points);
+    this.shownPoints = points;
+  }
+
+  /** Trace the points from..to (excluded) of this.strokes, counted over all strokes. */
+  tracePoints(from, to) {
+    let first = 0;
+    for (const stroke of this.strokes) {
+      const count = stroke[0].length;
+      if (first >= to) break;
+      if (first + count > from) traceStroke(this.context, stroke, this.scale, 0, Math.max(0, from - first), to - first);
+      first += count;
+    }
   }
 
   redraw() {
     const { context, canvas } = this;
     context.clearRect(0, 0, canvas.width, canvas.height);
-    for (const stroke of this.strokes) traceStroke(context, stroke, this.scale);
+    this.tracePoints(0, this.shownPoints);
     if (this.stroke) traceStroke(context, this.stroke, this.scale);
   }
 

@@ -1,8 +1,10 @@
 /**
- * Wiring: canvas events -> drawing -> raster -> model -> ui. Loaded by index.html as an ES module.
+ * Wiring: canvas events -> drawing -> rasterizer (a worker) -> model -> ui. Loaded by index.html as an ES module.
  *
- * Predictions run while a stroke is drawn and when it ends, at most once per animation frame; the newest
- * input wins (see the scheduler). Each result fires a `sketch:prediction` event on window, which the
+ * Predictions run while a stroke is drawn and when it ends, at most once per animation frame, one at a
+ * time; the newest input wins (see the scheduler). The rasterizer works in a worker (rasterizer.js), so a
+ * long stroke or a replay never waits for one: the page's work per pointer move is the new points.
+ * Every action a person takes reports its errors as a message (attempt), never as an uncaught exception. Each result fires a `sketch:prediction` event on window, which the
  * browser tests and benchmarks listen to; `window.sketch` exposes the same objects to them. With
  * `?measure` in the address, the event waits for the next frame to also report when the guess was on
  * screen (the benchmarks); otherwise no prediction pays for that frame.
@@ -15,19 +17,26 @@ import { createPredictor } from './model.js';
 import {
   MAX_POINTS, MAX_STROKES, rasterize, tooManyPointsMessage, tooManyStrokesMessage,
 } from './raster.js';
-import { download, parseNdjson, toNdjsonLine, toPngBlob } from './share.js';
-import { SUGGESTED_DRAWINGS, TaughtClasses, besideSoftmax, meanOf } from './taught.js';
+import { Rasterizer, firstPoints } from './rasterizer.js';
+import { download, toNdjsonLine, toPngBlob } from './share.js';
+import {
+  MAX_IMPORT_DRAWINGS, SUGGESTED_DRAWINGS, TaughtClasses, besideSoftmax,
+} from './taught.js';
 import * as ui from './ui.js';
 
 const params = new URLSearchParams(window.location.search);
 const measure = params.has('measure');
 const drawing = new Drawing();
-const canvas = new DrawingCanvas(document.getElementById('canvas'));
+// The rasterizer's limits hold for drawn strokes from the first one on: a stroke stops at the last point that fits.
+const canvas = new DrawingCanvas(document.getElementById('canvas'), { pointBudget: MAX_POINTS, strokeBudget: MAX_STROKES });
+const rasterizer = new Rasterizer();
 const state = {
   predictor: null, modelId: '', backend: '', labels: [], threshold: 0.5, topLabel: '', replay: null, samples: {},
   // Taught classes' names and means, and allLabels: the built-in classes, then the taught ones, the order of
   // every probability vector the page shows (kept, not rebuilt for each prediction).
   taught: null, taughtNames: [], taughtMeans: [], allLabels: [],
+  // True while taught drawings are read into means (a first start after an update) or imported.
+  taughtBusy: false,
 };
 const corrections = new Corrections();
 
@@ -38,11 +47,39 @@ const REPLAY_MILLISECONDS = 2000;
 const REPLAY_MARGIN = 12;
 // The same bound as the server's request body: an ndjson line within the limits is far smaller.
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
+// Taught drawings go through the model this many at a time, the page free for input between batches.
+const FEATURE_BATCH = 16;
 
 /** What the model should see now: the replay's frame, or the drawing plus the stroke being drawn. */
 function currentStrokes() {
-  return state.replay ? state.replay.strokes : drawing.withStroke(canvas.stroke);
+  return state.replay ? firstPoints(state.replay.loaded, state.replay.shown) : drawing.withStroke(canvas.stroke);
 }
+
+/** Run a person's action; an error becomes a message (with what is kept), never an uncaught exception. */
+async function attempt(what, action, { after = '' } = {}) {
+  try {
+    return await action();
+  } catch (error) {
+    console.info(`could not ${what}:`, error);
+    ui.showMessage(`Could not ${what}: ${error.message}.${after ? ` ${after}` : ''}`, { error: true });
+    return undefined;
+  }
+}
+
+const nextTask = () => new Promise((resolve) => { setTimeout(resolve, 0); });
+
+/** The features of many bitmaps, FEATURE_BATCH at a time with a task boundary between, so input is served. */
+async function featuresOf(predictor, bitmaps) {
+  const features = [];
+  for (let start = 0; start < bitmaps.length; start += FEATURE_BATCH) {
+    features.push(...await predictor.features(bitmaps.slice(start, start + FEATURE_BATCH)));
+    await nextTask();
+  }
+  return features;
+}
+
+// How many points of the stroke in progress the rasterizer has: a prediction sends only the ones after them.
+let sentPoints = 0;
 
 /**
  * Prediction scheduling: at most one prediction per animation frame, newest input wins. The first input
@@ -102,10 +139,17 @@ async function runPrediction(inputTime) {
       ui.clearPredictions();
       return;
     }
-    const bitmap = rasterize(strokes);
-    ui.showPreview(bitmap);
+    if (!state.replay && canvas.stroke) {
+      rasterizer.extend(drawing.strokes.length, sentPoints, canvas.stroke);
+      sentPoints = canvas.stroke[0].length;
+    }
+    // Counted now: a stroke in progress grows while the guess is made.
+    const points = pointCount(strokes);
     const { predictor, taughtMeans, allLabels: labels } = state;
     const started = performance.now();
+    const bitmap = await rasterizer.rasterize(state.replay ? state.replay.shown : undefined);
+    if (currentStrokes().length === 0) return; // cleared while it was rasterized
+    ui.showPreview(bitmap);
     let probabilities;
     if (taughtMeans.length > 0 && predictor.canBeTaught) {
       const output = await predictor.predictWithFeatures({ bitmap });
@@ -123,7 +167,9 @@ async function runPrediction(inputTime) {
       probabilities: Array.from(probabilities),
       labels,
       strokes: strokes.length,
+      points, // what the guess saw: a replay's frame or a stroke in progress is a prefix
       inProgress: canvas.stroke !== null,
+      // Rasterizing (in the worker) and the model, from the request to the probabilities.
       predictMilliseconds: milliseconds,
       // From the pointer event to the guess written into the page, which is painted in the coming frame.
       inputToScreenMilliseconds: performance.now() - inputTime,
@@ -149,6 +195,8 @@ function pointCount(strokes) {
 
 function drawingChanged(inputTime = performance.now()) {
   canvas.show(drawing.strokes);
+  rasterizer.set(drawing.strokes);
+  sentPoints = 0; // a stroke still in progress (an undo while drawing) is sent again whole
   // The rasterizer's limits hold for drawn strokes too: the canvas stops a stroke at the last point that fits.
   canvas.pointBudget = MAX_POINTS - pointCount(drawing.strokes);
   canvas.strokeBudget = MAX_STROKES - drawing.strokes.length;
@@ -168,6 +216,7 @@ canvas.addEventListener('strokestart', (event) => {
   // A new stroke during a replay skips to its end: the stroke is drawn on the whole loaded drawing.
   if (state.replay) stopReplay({ finish: true });
   ui.showHint(false);
+  sentPoints = 0;
   scheduler.request(event.detail.time);
 });
 canvas.addEventListener('strokemove', (event) => scheduler.request(event.detail.time));
@@ -191,44 +240,37 @@ const actions = {
 };
 
 // Sharing: the drawing as a PNG or as one line of the dataset's ndjson format.
-document.getElementById('download-png').addEventListener('click', async () => {
+document.getElementById('download-png').addEventListener('click', () => attempt('save the PNG', async () => {
   if (drawing.isEmpty) return;
-  download(await toPngBlob(drawing.strokes), 'sketch.png');
-});
-document.getElementById('download-ndjson').addEventListener('click', () => {
+  const blob = await toPngBlob(drawing.strokes);
+  if (!blob) throw new Error('the browser could not make the image');
+  download(blob, 'sketch.png');
+}));
+document.getElementById('download-ndjson').addEventListener('click', () => attempt('save the ndjson', () => {
   if (drawing.isEmpty) return;
   const line = toNdjsonLine(drawing.strokes, state.topLabel);
   download(new Blob([`${line}\n`], { type: 'application/x-ndjson' }), 'sketch.ndjson');
-});
-
-/** The first `count` points of a drawing, stroke by stroke. */
-function firstPoints(strokes, count) {
-  const result = [];
-  let left = count;
-  for (const [xs, ys] of strokes) {
-    if (left <= 0) break;
-    result.push(left >= xs.length ? [xs, ys] : [xs.slice(0, left), ys.slice(0, left)]);
-    left -= xs.length;
-  }
-  return result;
-}
+}));
 
 /**
  * Draw a loaded drawing point by point, with live guesses, as if it were drawn now, in REPLAY_MILLISECONDS
- * whatever its size: each frame shows the share of points that the elapsed time calls for. The drawing
- * itself changes once, at the end (one undoable step); until then Undo, Clear, Escape or a new stroke stop
- * the replay (see actions and strokestart). Resolves true when it ran to its end.
+ * whatever its size: each frame shows the share of points that the elapsed time calls for. A frame costs
+ * the points it adds (the canvas draws only those; the rasterizer, in its worker, has the whole drawing
+ * and is asked for the first `shown` points), and guesses follow at the rasterizer's pace, the newest
+ * frame winning. The drawing itself changes once, at the end (one undoable step); until then Undo, Clear,
+ * Escape or a new stroke stop the replay (see actions and strokestart). Resolves true when it ran to its end.
  */
 function replay(loaded) {
   const scale = (DRAWING_SIDE - 2 * REPLAY_MARGIN) / 255;
   const place = (value) => Math.round((REPLAY_MARGIN + value * scale) * 100) / 100;
   const strokes = loaded.map(([xs, ys]) => [xs.map(place), ys.map(place)]);
   const total = pointCount(strokes);
+  rasterizer.set(strokes);
   return new Promise((resolve) => {
     const started = performance.now();
     let frames = 0;
     const current = {
-      strokes: [], loaded: strokes, frames: 0, started, resolve,
+      shown: 0, loaded: strokes, frames: 0, started, resolve,
     };
     state.replay = current;
     ui.showHint(false);
@@ -237,8 +279,8 @@ function replay(loaded) {
       frames += 1;
       current.frames = frames;
       const shown = Math.min(total, Math.max(1, Math.ceil((total * (performance.now() - started)) / REPLAY_MILLISECONDS)));
-      current.strokes = firstPoints(strokes, shown);
-      canvas.show(current.strokes);
+      current.shown = shown;
+      canvas.showPoints(strokes, shown);
       scheduler.request();
       if (shown < total) {
         requestAnimationFrame(step);
@@ -269,7 +311,8 @@ function stopReplay({ finish = false } = {}) {
 async function loadDrawing(text, source) {
   let loaded;
   try {
-    loaded = parseNdjson(text);
+    // Parsed and simplified in the worker: a long line costs the page nothing.
+    loaded = await rasterizer.parseOne(text);
   } catch (error) {
     ui.showMessage(`Could not load ${source}: ${error.message}. Your drawing is unchanged.`, { error: true });
     return;
@@ -278,17 +321,15 @@ async function loadDrawing(text, source) {
   ui.showMessage(`Replaying ${loaded.word ? `a drawing of ${loaded.word}` : 'the drawing'} from ${source}.`);
   await replay(loaded.drawing);
 }
-document.getElementById('load-file').addEventListener('change', async (event) => {
+document.getElementById('load-file').addEventListener('change', (event) => {
   const [file] = event.target.files;
   event.target.value = '';
   if (!file) return;
-  // Read at most what a drawing within the limits can take, so a huge file cannot stall the page.
-  if (file.size > MAX_FILE_BYTES) {
-    ui.showMessage(`Could not load ${file.name}: it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB. `
-      + 'Your drawing is unchanged.', { error: true });
-    return;
-  }
-  await loadDrawing(await file.text(), file.name);
+  attempt(`load ${file.name}`, async () => {
+    // Read at most what a drawing within the limits can take, so a huge file cannot stall the page.
+    if (file.size > MAX_FILE_BYTES) throw new Error(`it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
+    await loadDrawing(await file.text(), file.name);
+  }, { after: 'Your drawing is unchanged.' });
 });
 document.getElementById('replay').addEventListener('click', () => {
   loadDrawing(document.getElementById('load-text').value, 'the pasted text');
@@ -300,22 +341,31 @@ document.getElementById('teach').addEventListener('submit', (event) => {
   event.preventDefault();
   const label = document.getElementById('correct-label').value;
   if (drawing.isEmpty || !label) return;
-  corrections.add(drawing.strokes, label);
-  ui.resetCorrectionChoice();
-  ui.showCorrections(corrections.count, true);
-  ui.showMessage(`Saved as ${label}. Thank you: download your corrections to train on them.`);
+  attempt('save the correction', () => {
+    corrections.add(drawing.strokes, label);
+    ui.resetCorrectionChoice();
+    ui.showCorrections(corrections.count, true);
+    ui.showMessage(`Saved as ${label}. Thank you: download your corrections to train on them.`);
+  });
 });
 document.getElementById('correct-label').addEventListener('change', () => {
   ui.showCorrections(corrections.count, !drawing.isEmpty);
 });
-document.getElementById('download-corrections').addEventListener('click', () => {
-  download(new Blob([corrections.toNdjson()], { type: 'application/x-ndjson' }), 'corrections.ndjson');
-});
-document.getElementById('forget-corrections').addEventListener('click', () => {
+document.getElementById('download-corrections').addEventListener('click', () => attempt('download the corrections', () => {
+  const { text, skipped } = corrections.toNdjson();
+  download(new Blob([text], { type: 'application/x-ndjson' }), 'corrections.ndjson');
+  if (skipped > 0) ui.showMessage(`${unreadable(skipped)} left out of the download; kept in this browser as they are.`);
+}));
+document.getElementById('forget-corrections').addEventListener('click', () => attempt('forget the corrections', () => {
   corrections.clear();
   ui.showCorrections(0, !drawing.isEmpty);
   ui.showMessage('Your saved corrections were deleted from this browser.');
-});
+}));
+
+/** "3 stored lines that could not be read were": the start of a message about skipped lines. */
+function unreadable(count) {
+  return count === 1 ? '1 stored line that could not be read was' : `${count} stored lines that could not be read were`;
+}
 for (const [id, action] of Object.entries(actions)) {
   document.getElementById(id).addEventListener('click', action);
 }
@@ -383,14 +433,56 @@ async function useModel(id) {
   state.modelId = id;
   state.labels = metadata.labels;
   state.threshold = metadata.confidence_threshold ?? 0.5;
-  state.taught = new TaughtClasses(globalThis.localStorage, id, metadata.labels);
+  state.taught = new TaughtClasses(globalThis.localStorage, id, metadata.labels, metadata.model_hash ?? '');
+  state.taughtBusy = false; // a rebuild or import for the model before this one ends on its own
   state.backend = state.predictor.describe(); // Once: the backend does not change after loading.
   ui.showInfo({ backend: state.backend, where: state.predictor.where });
   document.body.dataset.backend = state.predictor.backend;
   document.body.dataset.model = id;
   if (currentStrokes().length === 0) ui.clearPredictions();
-  await taughtChanged(); // which guesses the drawing again, if there is one, with the new model
+  taughtChanged(); // which guesses the drawing again, if there is one, with the new model
+  if (state.taught.needsRebuild && predictor.canBeTaught) {
+    rebuildTaught(state.taught); // in the background: the page is ready meanwhile
+  } else if (state.taught.skipped > 0) {
+    ui.showMessage(`${unreadable(state.taught.skipped)} skipped among the taught drawings; `
+      + 'they are kept in this browser as they are.', { error: true });
+  }
   return true;
+}
+
+/**
+ * Make the taught classes' means from their stored drawings: once, after an update of the page or the
+ * model (the means name the model's hash) or when the drawings were changed outside the page. Rasterized
+ * in the worker and run through the model in batches, so the page stays usable; until it ends, taught
+ * classes are not guessed and cannot be changed.
+ */
+async function rebuildTaught(taught) {
+  const { predictor } = state;
+  state.taughtBusy = true;
+  ui.showMessage('Reading the things taught in this browser…');
+  try {
+    const skipped = await taught.rebuild(async (drawings) => {
+      const { bitmaps } = await rasterizer.prepare(drawings);
+      const ready = bitmaps.filter(Boolean);
+      const features = await featuresOf(predictor, ready);
+      let next = 0;
+      return bitmaps.map((bitmap) => (bitmap ? features[next++] : null));
+    });
+    if (state.taught !== taught) return; // another model was picked meanwhile
+    if (skipped > 0) {
+      ui.showMessage(`${unreadable(skipped)} skipped among the taught drawings; they are kept in this browser as they are.`,
+        { error: true });
+    } else {
+      ui.showMessage('');
+    }
+  } catch (error) {
+    ui.showMessage(`Could not read the things taught in this browser: ${error.message}.`, { error: true });
+  } finally {
+    if (state.taught === taught) {
+      state.taughtBusy = false;
+      taughtChanged();
+    }
+  }
 }
 
 /** The address's ?model=, else the one chosen last time in this browser, else the shipped one. */
@@ -405,26 +497,20 @@ function chosenModel(models) {
   return DEFAULT_MODEL;
 }
 
-/** Recompute the taught classes' means (the model's features of their drawings) and show them. */
-async function taughtChanged() {
+/**
+ * Show the taught classes from their stored means (no drawing is read or run through the model here, so
+ * this costs the same however many are stored), and guess the drawing again.
+ */
+function taughtChanged() {
   const { predictor, taught } = state;
-  const classes = predictor.canBeTaught ? taught.byName() : new Map();
-  // Every taught drawing in one run of the model, then each class's mean of its own drawings' rows.
-  const drawings = [...classes.values()].flat();
-  const features = drawings.length > 0 ? await predictor.features(drawings.map((strokes) => rasterize(strokes))) : [];
-  const means = [];
-  let start = 0;
-  for (const { length } of classes.values()) {
-    means.push(meanOf(features.slice(start, start + length)));
-    start += length;
-  }
-  state.taughtNames = [...classes.keys()];
-  state.taughtMeans = means;
+  const classes = predictor.canBeTaught ? taught.classes() : []; // none while they are rebuilt
+  state.taughtNames = classes.map(({ name }) => name);
+  state.taughtMeans = classes.length > 0 ? taught.meanFeatures() : [];
   state.allLabels = [...state.labels, ...state.taughtNames];
   const samples = { ...state.samples };
-  for (const [name, [first]] of classes) samples[name] = first;
+  for (const { name, sample } of classes) if (sample) samples[name] = sample;
   ui.showClasses(state.allLabels, samples);
-  ui.showTaught([...classes].map(([name, drawings]) => [name, drawings.length]), predictor.canBeTaught, SUGGESTED_DRAWINGS);
+  ui.showTaught(classes.map(({ name, count }) => [name, count]), predictor.canBeTaught, SUGGESTED_DRAWINGS);
   ui.enableTaughtAdd(!drawing.isEmpty);
   if (currentStrokes().length > 0) scheduler.request();
 }
@@ -433,6 +519,11 @@ async function start() {
   ui.openGalleryOnWideScreens();
   ui.setHistoryButtons(drawing);
   ui.showCorrections(corrections.count, false);
+  const { skipped } = corrections.counts();
+  if (skipped > 0) {
+    ui.showMessage(`${unreadable(skipped)} skipped among your saved corrections; they are kept in this browser as they are.`,
+      { error: true });
+  }
   ui.showPreview(null);
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('sw.js')
@@ -451,62 +542,97 @@ async function start() {
   window.sketch.readyAt = performance.now(); // Navigation start is 0: this is the cold start.
 }
 
-// Teaching new classes: a name and a few drawings, kept in this browser for the model in use.
-document.getElementById('taught-add').addEventListener('click', async () => {
+// Teaching new classes: a name and a few drawings, kept in this browser for the model in use. While the
+// taught classes are being read or imported (taughtBusy), changing them waits.
+function taughtIdle() {
+  if (state.taughtBusy) throw new Error('the taught things are still being read; try again in a moment');
+}
+
+document.getElementById('taught-add').addEventListener('click', () => attempt('teach it', async () => {
   const name = document.getElementById('taught-name').value;
   if (drawing.isEmpty) return;
-  let count;
-  try {
-    count = state.taught.add(name, drawing.strokes);
-  } catch (error) {
-    ui.showMessage(`Could not teach it: ${error.message}.`, { error: true });
-    return;
-  }
+  taughtIdle();
+  const { taught, predictor } = state;
+  const checked = taught.checkNew(name);
+  if (checked instanceof Error) throw checked;
+  const { drawings: [normalized], bitmaps: [bitmap] } = await rasterizer.prepare([drawing.strokes]);
+  if (!normalized) throw new Error('the drawing is not within the limits');
+  const [features] = await predictor.features([bitmap]);
+  if (state.taught !== taught) return; // another model was picked meanwhile
+  const count = taught.add(checked, normalized, features);
   const more = count < SUGGESTED_DRAWINGS ? ` Draw another one: about ${SUGGESTED_DRAWINGS} teach it well.` : '';
-  ui.showMessage(`Added a drawing of ${name.trim()} (${count} so far).${more}`);
+  ui.showMessage(`Added a drawing of ${checked} (${count} so far).${more}`);
   drawing.clear();
   drawingChanged();
-  await taughtChanged();
-});
-document.getElementById('taught-list').addEventListener('click', async (event) => {
+  taughtChanged();
+}));
+document.getElementById('taught-list').addEventListener('click', (event) => {
   const button = event.target.closest('button[data-action]');
   if (!button) return;
   const { name } = button.closest('li').dataset;
   if (button.dataset.action === 'delete') {
-    state.taught.remove(name);
-    ui.showMessage(`Forgot ${name}.`);
+    attempt(`forget ${name}`, () => {
+      taughtIdle();
+      state.taught.remove(name);
+      ui.showMessage(`Forgot ${name}.`);
+      taughtChanged();
+    });
   } else {
     const newName = button.closest('li').querySelector('input').value;
-    try {
+    attempt(`rename ${name}`, () => {
+      taughtIdle();
       ui.showMessage(`Renamed ${name} to ${state.taught.rename(name, newName)}.`);
-    } catch (error) {
-      ui.showMessage(`Could not rename ${name}: ${error.message}.`, { error: true });
-      return;
-    }
+      taughtChanged();
+    });
   }
-  await taughtChanged();
 });
-document.getElementById('taught-export').addEventListener('click', () => {
-  download(new Blob([state.taught.toNdjson()], { type: 'application/x-ndjson' }), `taught-${state.modelId}.ndjson`);
-});
-document.getElementById('taught-import').addEventListener('change', async (event) => {
+document.getElementById('taught-export').addEventListener('click', () => attempt('export them', () => {
+  const { text, skipped } = state.taught.toNdjson();
+  download(new Blob([text], { type: 'application/x-ndjson' }), `taught-${state.modelId}.ndjson`);
+  if (skipped > 0) ui.showMessage(`${unreadable(skipped)} left out of the export; kept in this browser as they are.`);
+}));
+document.getElementById('taught-import').addEventListener('change', (event) => {
   const [file] = event.target.files;
   event.target.value = '';
-  if (!file) return;
-  try {
-    if (file.size > MAX_FILE_BYTES) throw new Error(`it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
-    ui.showMessage(`Imported ${state.taught.importNdjson(await file.text())} drawings from ${file.name}.`);
-  } catch (error) {
-    ui.showMessage(`Could not import ${file.name}: ${error.message}. Nothing was added.`, { error: true });
-    return;
-  }
-  await taughtChanged();
+  if (file) attempt(`import ${file.name}`, () => importTaught(file), { after: 'Nothing was added.' });
 });
+
+/**
+ * Import taught drawings from an ndjson file: at most MAX_IMPORT_DRAWINGS drawings (the lines after them
+ * are counted, not read), parsed and rasterized in the worker, run through the model in batches, and
+ * written in one step at the end, so that an import adds all it reports or nothing.
+ */
+async function importTaught(file) {
+  if (file.size > MAX_FILE_BYTES) throw new Error(`it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
+  taughtIdle();
+  const { taught, predictor } = state;
+  state.taughtBusy = true;
+  try {
+    ui.showMessage(`Importing ${file.name}…`);
+    const parsed = await rasterizer.parse(await file.text(), MAX_IMPORT_DRAWINGS, state.labels);
+    const { accepted, refused } = taught.acceptImport(parsed.records);
+    if (accepted.length === 0) throw new Error('it holds no drawing of a new class');
+    const features = await featuresOf(predictor, accepted.map(({ index }) => parsed.bitmaps[index]));
+    if (state.taught !== taught) throw new Error('another model was picked meanwhile');
+    const added = taught.addMany(accepted, features);
+    const notes = [];
+    if (parsed.skipped + refused > 0) notes.push(`${parsed.skipped + refused} lines were not drawings of a new class`);
+    if (parsed.more > 0) notes.push(`an import reads at most ${MAX_IMPORT_DRAWINGS} drawings, so the last ${parsed.more} lines were not read`);
+    ui.showMessage(`Imported ${added} drawings from ${file.name}.${notes.length ? ` (${notes.join('; ')}.)` : ''}`);
+  } finally {
+    if (state.taught === taught) state.taughtBusy = false;
+    taughtChanged();
+  }
+}
 
 // Picking a model: remembered in this browser and in the address (so a link opens the same model).
 document.getElementById('model-choice').addEventListener('change', async (event) => {
   const id = event.target.value;
-  globalThis.localStorage?.setItem(MODEL_KEY, id);
+  try {
+    globalThis.localStorage?.setItem(MODEL_KEY, id);
+  } catch {
+    // A full store: the choice still holds in the address, just not for the next visit without it.
+  }
   const url = new URL(window.location.href);
   url.searchParams.set('model', id);
   window.history.replaceState(null, '', url);
@@ -523,10 +649,15 @@ window.sketch = {
   predictStrokes: (strokes) => state.predictor.predict({ bitmap: rasterize(strokes), strokes }),
   /** The running replay's frame count so far, or null (tests check that replays are bounded). */
   replayFrames: () => state.replay?.frames ?? null,
-  /** Resolves once no prediction is pending or running and no replay runs: the guesses on screen are final. */
+  /** Where rasterizing runs: 'worker', or 'page' where a module worker could not start. */
+  rasterizerWhere: () => rasterizer.where,
+  /**
+   * Resolves once no prediction is pending or running, no replay runs and no taught drawings are being read
+   * or imported: the guesses on screen are final.
+   */
   idle: () => new Promise((resolve) => {
     const check = () => {
-      const pending = scheduler.busy || scheduler.dirty || scheduler.frameRequested || state.replay;
+      const pending = scheduler.busy || scheduler.dirty || scheduler.frameRequested || state.replay || state.taughtBusy;
       if (pending) requestAnimationFrame(check);
       else resolve(true);
     };

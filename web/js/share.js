@@ -8,13 +8,18 @@ import { normalize, validateDrawing } from './raster.js';
 
 /** One ndjson line in the dataset's simplified format: strokes normalized to 0..255 integers. */
 export function toNdjsonLine(strokes, word = '', now = new Date()) {
+  return recordLine(normalize(strokes), word, now);
+}
+
+/** One ndjson line of a drawing already normalized (taught drawings: the features were made from it). */
+export function recordLine(drawing, word = '', now = new Date()) {
   const record = {
     word,
     countrycode: '',
     timestamp: now.toISOString().replace('T', ' ').replace('Z', ' UTC'),
     recognized: false,
     key_id: String(Math.floor(Math.random() * 1e16)),
-    drawing: normalize(strokes),
+    drawing,
   };
   return JSON.stringify(record);
 }

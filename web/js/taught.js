@@ -1,6 +1,6 @@
 /**
  * Classes a person teaches the page: a name and a few drawings, kept in this browser per model, in the
- * corrections' store (ndjson lines in localStorage). Pure (no DOM), so `node --test tests/js/` covers it.
+ * browser's store (store.js: ndjson lines in localStorage), with their means beside them. Pure (no DOM), so `node --test tests/js/` covers it.
  *
  * How a taught class is guessed (measured by `python -m bench.teach`, docs/experiments.md): a drawing's
  * features are the model's flattened layer scaled to length 1, a class is the mean of its drawings'
@@ -10,11 +10,17 @@
  * built-in classes nearly ten points before anything is taught.
  */
 
-import { NdjsonStore } from './corrections.js';
-import { parseNdjson, toNdjsonLine } from './share.js';
+import { recordLine } from './share.js';
+import { NdjsonStore, setItem } from './store.js';
 
 export const MAX_NAME_LENGTH = 40;
 export const SUGGESTED_DRAWINGS = 5;
+// What an import may add, and how many classes a model may be taught: the page compares every guess with
+// each taught mean, and keeps the means beside the drawings in the browser's store.
+export const MAX_IMPORT_DRAWINGS = 500;
+export const MAX_TAUGHT_CLASSES = 100;
+// A class's gallery picture is kept beside its means only if it has at most this many points.
+const SAMPLE_POINTS = 500;
 
 /** A vector scaled to length 1 (a zero vector stays zero). */
 export function unitLength(values) {
@@ -67,25 +73,113 @@ export function besideSoftmax(probabilities, features, classMeans, taughtMeans) 
   return result;
 }
 
-/** The taught classes of one model, as ndjson lines (`word` is the class) in an NdjsonStore. */
+/**
+ * The taught classes of one model: their drawings as ndjson lines (`word` is the class) in an NdjsonStore,
+ * and beside them each class's sum of features, count and a small sample drawing (the "means", under their
+ * own key). The page starts from the means alone, so start-up does not depend on how many drawings are
+ * stored; the drawings are read only when a person renames, deletes or exports. The means name the model's
+ * hash and the length of the stored lines they were made from: when either differs (another model version,
+ * or the lines were changed behind the page's back) they are rebuilt from the drawings, once.
+ *
+ * Features are computed by the caller (the model runs in the page), so this stays pure and Node-tested.
+ */
 export class TaughtClasses {
-  constructor(storage, modelId, builtInLabels = []) {
+  constructor(storage, modelId, builtInLabels = [], modelHash = '') {
+    this.storage = storage;
     this.store = new NdjsonStore(storage, `sketch.taught.${modelId}`);
+    this.meansKey = `sketch.taught-means.${modelId}`;
     this.builtIn = new Set(builtInLabels);
+    this.modelHash = modelHash;
+    this.means = this.loadMeans();
   }
 
-  /** Each class's drawings, by name, in the order the classes were first taught (one read of the store). */
-  byName() {
-    const classes = new Map();
-    for (const { word, drawing } of this.store.records()) {
-      if (!classes.has(word)) classes.set(word, []);
-      classes.get(word).push(drawing);
+  /** The stored means if they match the stored lines and the model, an empty set for an empty store, else null. */
+  loadMeans() {
+    const raw = this.store.raw();
+    if (raw === null) return { skipped: 0, classes: [] };
+    try {
+      const stored = JSON.parse(this.storage.getItem(this.meansKey));
+      if (stored?.version !== 1 || stored.modelHash !== this.modelHash || stored.length !== raw.length) return null;
+      return {
+        skipped: stored.skipped,
+        classes: stored.classes.map(({ name, count, sum, sample }) => ({ name, count, sum: fromBase64(sum), sample })),
+      };
+    } catch {
+      return null;
     }
-    return classes;
+  }
+
+  saveMeans() {
+    const { skipped, classes } = this.means;
+    const value = JSON.stringify({
+      version: 1,
+      modelHash: this.modelHash,
+      length: this.store.raw()?.length ?? 0,
+      skipped,
+      classes: classes.map(({ name, count, sum, sample }) => ({ name, count, sum: toBase64(sum), sample })),
+    });
+    try {
+      setItem(this.storage, this.meansKey, value);
+    } catch {
+      // The drawings are saved; without room for their means, they are rebuilt from them at the next start.
+      this.storage.removeItem(this.meansKey);
+    }
+  }
+
+  /** Whether the means must be rebuilt from the stored drawings (see rebuild). */
+  get needsRebuild() {
+    return this.means === null;
+  }
+
+  /**
+   * Rebuild the means from every readable stored drawing. featuresOf(drawings) resolves to their features
+   * (the caller slices the work); returns how many lines could not be read (kept as they are).
+   */
+  async rebuild(featuresOf) {
+    const { records, skipped } = this.store.read();
+    const usable = records.filter((record) => !(this.checkName(record.word) instanceof Error));
+    const features = usable.length > 0 ? await featuresOf(usable.map((record) => record.drawing)) : [];
+    this.means = { skipped: skipped + records.length - usable.length, classes: [] };
+    usable.forEach((record, index) => {
+      // A drawing the rasterizer refuses has no features (null): skipped like an unreadable line.
+      if (features[index]) this.addToMeans(record.word.trim(), record.drawing, features[index]);
+      else this.means.skipped += 1;
+    });
+    this.saveMeans();
+    return this.means.skipped;
+  }
+
+  /** Lines of the store that could not be read (kept as they are), as of the last rebuild. */
+  get skipped() {
+    return this.means?.skipped ?? 0;
+  }
+
+  /** [{name, count, sample}] in the order the classes were first taught. */
+  classes() {
+    return (this.means?.classes ?? []).map(({ name, count, sample }) => ({ name, count, sample }));
   }
 
   names() {
-    return [...this.byName().keys()];
+    return this.classes().map(({ name }) => name);
+  }
+
+  /** Each class's mean of its drawings' features, in the order of names(). */
+  meanFeatures() {
+    return (this.means?.classes ?? []).map(({ count, sum }) => Float32Array.from(sum, (value) => value / count));
+  }
+
+  addToMeans(name, drawing, features) {
+    let entry = this.means.classes.find((known) => known.name === name);
+    if (!entry) {
+      entry = { name, count: 0, sum: new Float32Array(features.length), sample: null };
+      this.means.classes.push(entry);
+    }
+    entry.count += 1;
+    for (let i = 0; i < features.length; i++) entry.sum[i] += features[i];
+    // The gallery's picture: the class's smallest drawing, if small enough to keep beside the means.
+    const points = drawing.reduce((total, [xs]) => total + xs.length, 0);
+    const samplePoints = entry.sample?.reduce((total, [xs]) => total + xs.length, 0) ?? Infinity;
+    if (points <= SAMPLE_POINTS && points < samplePoints) entry.sample = drawing;
   }
 
   /** A usable new name, or an Error saying why not. */
@@ -100,44 +194,91 @@ export class TaughtClasses {
     return trimmed;
   }
 
-  /** Add one drawing of a class (a new class on its first drawing); returns the class's drawing count. */
-  add(name, strokes) {
+  /** A name for a drawing to add, or an Error: a usable name, and room for it if it is a new class. */
+  checkNew(name, newNames = new Set()) {
     const checked = this.checkName(name);
+    if (checked instanceof Error) return checked;
+    if (!this.names().includes(checked) && !newNames.has(checked) && this.names().length + newNames.size >= MAX_TAUGHT_CLASSES) {
+      return new Error(`at most ${MAX_TAUGHT_CLASSES} things can be taught to one model`);
+    }
+    return checked;
+  }
+
+  /**
+   * Add one drawing of a class (a new class on its first drawing); returns the class's drawing count.
+   * drawing: already normalized (the stored line holds it as it is); features: those of its bitmap.
+   * Throws, adding nothing, for an unusable name or a full store.
+   */
+  add(name, drawing, features) {
+    const checked = this.checkNew(name);
     if (checked instanceof Error) throw checked;
-    this.store.save([...this.store.lines(), toNdjsonLine(strokes, checked)]);
-    return this.byName().get(checked).length;
+    this.store.append([recordLine(drawing, checked)]);
+    this.addToMeans(checked, drawing, features);
+    this.saveMeans();
+    return this.means.classes.find((entry) => entry.name === checked).count;
+  }
+
+  /**
+   * Keep the records a person may import (usable names, within MAX_TAUGHT_CLASSES and MAX_IMPORT_DRAWINGS),
+   * with their names trimmed and their position among the records (`index`): {accepted, refused}.
+   */
+  acceptImport(records) {
+    const accepted = [];
+    const newNames = new Set();
+    let refused = 0;
+    for (const record of records) {
+      const checked = accepted.length < MAX_IMPORT_DRAWINGS ? this.checkNew(record.word, newNames) : null;
+      if (typeof checked !== 'string') {
+        refused += 1;
+        continue;
+      }
+      if (!this.names().includes(checked)) newNames.add(checked);
+      accepted.push({ word: checked, drawing: record.drawing, index: accepted.length + refused });
+    }
+    return { accepted, refused };
+  }
+
+  /** Add accepted records (see acceptImport) with their features, in one write; returns how many. */
+  addMany(records, features) {
+    if (records.length === 0) return 0;
+    this.store.append(records.map(({ word, drawing }) => recordLine(drawing, word)));
+    records.forEach(({ word, drawing }, index) => this.addToMeans(word, drawing, features[index]));
+    this.saveMeans();
+    return records.length;
   }
 
   rename(name, newName) {
     const checked = this.checkName(newName, { renaming: name });
     if (checked instanceof Error) throw checked;
-    this.store.save(this.store.records().map((record) => JSON.stringify(record.word === name ? { ...record, word: checked } : record)));
+    this.store.rewrite((record) => (record.word.trim() === name ? { ...record, word: checked } : record));
+    const entry = this.means.classes.find((known) => known.name === name);
+    if (entry) entry.name = checked;
+    this.saveMeans();
     return checked;
   }
 
   remove(name) {
-    this.store.save(this.store.records().filter((record) => record.word !== name).map((record) => JSON.stringify(record)));
+    this.store.rewrite((record) => (record.word.trim() === name ? null : record));
+    this.means.classes = this.means.classes.filter((entry) => entry.name !== name);
+    this.saveMeans();
   }
 
+  /** {text, skipped}: the readable drawings as ndjson, and how many lines could not be read. */
   toNdjson() {
     return this.store.toNdjson();
   }
+}
 
-  /** Add every valid line of ndjson text; returns how many were added. Throws, adding nothing, if none is. */
-  importNdjson(text) {
-    const added = [];
-    for (const line of String(text).split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const { word, drawing } = parseNdjson(line);
-        const checked = this.checkName(word);
-        if (!(checked instanceof Error)) added.push(toNdjsonLine(drawing, checked));
-      } catch {
-        // A line that is not a drawing of a usable class is skipped; the count says how many were taken.
-      }
-    }
-    if (added.length === 0) throw new Error('it holds no drawing of a new class');
-    this.store.save([...this.store.lines(), ...added]);
-    return added.length;
-  }
+function toBase64(values) {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 4096) binary += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  return btoa(binary);
+}
+
+function fromBase64(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
 }

@@ -1,0 +1,48 @@
+/** Unit tests for web/js/rasterizer.js's pure pieces: the worker's copy of the drawing, and bounded parsing. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { rasterize } from '../../web/js/raster.js';
+import { DrawingState, parseMany, prepareMany } from '../../web/js/rasterizer.js';
+
+const finished = [[[10, 60, 110], [20, 80, 20]], [[30, 31], [30, 90]]];
+
+test('a stroke sent in pieces rasterizes as the whole drawing does', () => {
+  const state = new DrawingState();
+  state.apply({ type: 'set', strokes: finished });
+  const xs = Array.from({ length: 300 }, (_, i) => i % 250);
+  const ys = Array.from({ length: 300 }, (_, i) => (i * 7) % 250);
+  for (let from = 0; from < xs.length; from += 37) {
+    state.apply({ type: 'extend', index: 2, from, xs: xs.slice(from, from + 37), ys: ys.slice(from, from + 37) });
+  }
+  assert.deepEqual(state.rasterize(), rasterize([...finished, [xs, ys]]));
+  assert.deepEqual(finished[1][0], [30, 31]); // the finished strokes are never changed in place
+  // A new stroke at the same place starts over; `set` replaces everything.
+  state.apply({ type: 'extend', index: 2, from: 0, xs: [5], ys: [5] });
+  assert.deepEqual(state.strokes[2], [[5], [5]]);
+  state.apply({ type: 'set', strokes: [finished[0]] });
+  assert.deepEqual(state.rasterize(), rasterize([finished[0]]));
+});
+
+test('a replay frame is the first points of the drawing', () => {
+  const state = new DrawingState();
+  state.apply({ type: 'set', strokes: finished });
+  assert.deepEqual(state.firstPoints(4), [finished[0], [[30], [30]]]);
+  assert.deepEqual(state.rasterize(2), rasterize([[[10, 60], [20, 80]]]));
+});
+
+test('parsing many lines reads at most the limit and counts the rest', () => {
+  const line = (word) => JSON.stringify({ word, drawing: [[[0, 50, 100], [0, 40, 0]]] });
+  const text = [line('arm'), 'oops', line('cat'), line(''), line('leg'), line('ear'), ''].join('\n');
+  const parsed = parseMany(text, 2, ['cat']);
+  assert.deepEqual(parsed.records.map(({ word }) => word), ['arm', 'leg']);
+  assert.equal(parsed.bitmaps.length, 2);
+  assert.equal(parsed.skipped, 3);
+  assert.equal(parsed.more, 1);
+});
+
+test('prepared drawings are normalized, with the bitmap a rebuild from the store makes', () => {
+  const { drawings, bitmaps } = prepareMany([finished, [[[1, 2], [3]]]]);
+  assert.deepEqual(bitmaps[0], rasterize(drawings[0]));
+  assert.equal(drawings[1], null);
+  assert.equal(bitmaps[1], null);
+});

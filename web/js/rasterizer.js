@@ -1,0 +1,203 @@
+/**
+ * Rasterizing off the main thread: the page's side of raster-worker.js, and the pure pieces both sides run.
+ *
+ * Why a worker: rasterizing grows with a drawing's points (web/js/raster.js states the bounds), and a
+ * drawing within the limits can take a good part of a second. On the main thread that stalled every
+ * pointer move of a long stroke and every frame of a replay. The worker keeps a copy of the drawing that
+ * the page updates with small messages: `set` (the finished strokes, once per change), `extend` (a stroke
+ * in progress, by its new points only) and `rasterize` (the first `points` points, or all), so the page's
+ * work per pointer move stays the new points and the canvas segment, however long the stroke.
+ *
+ * Where module workers cannot start, the same code runs in the page (the page's mirror of the drawing is
+ * kept for that), so results never depend on which side ran them.
+ */
+
+import { normalize, rasterize } from './raster.js';
+import { parseNdjson } from './share.js';
+
+/** The drawing as the worker holds it: finished strokes, and the stroke in progress as the last one. */
+export class DrawingState {
+  constructor() {
+    this.strokes = [];
+    this.ownStroke = -1; // the stroke whose arrays `extend` made, so they may grow in place
+  }
+
+  apply(message) {
+    if (message.type === 'set') {
+      this.strokes = [...message.strokes]; // finished strokes are never changed, only replaced
+      this.ownStroke = -1;
+    } else if (message.type === 'extend') {
+      // The stroke at `index` from point `from` on is these points; strokes after it are dropped.
+      const { index, from, xs, ys } = message;
+      this.strokes.length = Math.min(this.strokes.length, index + 1);
+      const stroke = this.strokes[index];
+      if (from === 0 || !stroke || this.ownStroke !== index) {
+        const [oldXs, oldYs] = stroke ?? [[], []];
+        this.strokes[index] = [[...oldXs.slice(0, from), ...xs], [...oldYs.slice(0, from), ...ys]];
+        this.ownStroke = index;
+      } else {
+        stroke[0].length = from;
+        stroke[1].length = from;
+        stroke[0].push(...xs);
+        stroke[1].push(...ys);
+      }
+    }
+  }
+
+  /** The first `points` points of the drawing (all when undefined). */
+  firstPoints(points) {
+    return points === undefined ? this.strokes : firstPoints(this.strokes, points);
+  }
+
+  rasterize(points) {
+    return rasterize(this.firstPoints(points));
+  }
+}
+
+/** The first `count` points of a drawing, stroke by stroke (a replay's frame). */
+export function firstPoints(strokes, count) {
+  const result = [];
+  let left = count;
+  for (const [xs, ys] of strokes) {
+    if (left <= 0) break;
+    result.push(left >= xs.length ? [xs, ys] : [xs.slice(0, left), ys.slice(0, left)]);
+    left -= xs.length;
+  }
+  return result;
+}
+
+/** Drawings (any scale) to {drawings: normalized, bitmaps}; a drawing that fails is null in both. */
+export function prepareMany(drawings) {
+  const prepared = { drawings: [], bitmaps: [] };
+  for (const drawing of drawings) {
+    try {
+      const normalized = normalize(drawing);
+      // The bitmap of the stored (normalized) drawing, as a rebuild from the store would make it.
+      prepared.bitmaps.push(rasterize(normalized));
+      prepared.drawings.push(normalized);
+    } catch {
+      prepared.drawings.push(null);
+      prepared.bitmaps.push(null);
+    }
+  }
+  return prepared;
+}
+
+/**
+ * ndjson text to {records: [{word, drawing}], bitmaps, skipped, more}: at most `limit` drawings are read
+ * (the lines after them are only counted, in `more`), and lines that are not drawings within the limits
+ * are counted in `skipped`. `refuse`: words that are not taken (counted as skipped).
+ */
+export function parseMany(text, limit, refuse = [], onProgress = () => {}) {
+  const refused = new Set(refuse);
+  const result = { records: [], bitmaps: [], skipped: 0, more: 0 };
+  for (const line of String(text).split('\n')) {
+    if (!line.trim()) continue;
+    if (result.records.length >= limit) {
+      result.more += 1;
+      continue;
+    }
+    try {
+      const { word, drawing } = parseNdjson(line);
+      if (!word.trim() || refused.has(word.trim())) throw new Error('not a usable name');
+      result.bitmaps.push(rasterize(drawing));
+      result.records.push({ word, drawing });
+      onProgress(result.records.length);
+    } catch {
+      result.skipped += 1;
+    }
+  }
+  return result;
+}
+
+/** The page's handle on the worker (or, where it cannot start, on the same work done in the page). */
+export class Rasterizer {
+  constructor() {
+    this.mirror = new DrawingState();
+    this.pending = new Map();
+    this.nextId = 0;
+    this.worker = null;
+    try {
+      this.worker = new Worker(new URL('./raster-worker.js', import.meta.url), { type: 'module' });
+      this.worker.addEventListener('message', ({ data }) => this.settle(data));
+      this.worker.addEventListener('error', (event) => this.fallBack(event.message || 'the worker failed'));
+    } catch (error) {
+      this.fallBack(error.message);
+    }
+  }
+
+  get where() {
+    return this.worker ? 'worker' : 'page';
+  }
+
+  fallBack(reason) {
+    if (this.worker) this.worker.terminate();
+    this.worker = null;
+    console.info(`rasterizing in the page (no worker: ${reason})`);
+    // What was sent to the worker and not answered is done here instead.
+    for (const [id, { message }] of this.pending) this.settle({ id, ...this.local(message) });
+  }
+
+  post(message) {
+    this.mirror.apply(message);
+    this.worker?.postMessage(message);
+  }
+
+  /** The drawing's finished strokes (never changed in place: a change replaces the list). */
+  set(strokes) {
+    this.post({ type: 'set', strokes });
+  }
+
+  /** The stroke at `index` holds `stroke`'s points; those from `from` on are new. */
+  extend(index, from, [xs, ys]) {
+    this.post({ type: 'extend', index, from, xs: xs.slice(from), ys: ys.slice(from) });
+  }
+
+  /** The bitmap of the drawing's first `points` points (all when undefined). */
+  rasterize(points) {
+    return this.request({ type: 'rasterize', points }).then(({ bitmap }) => bitmap);
+  }
+
+  /** Normalized drawings and their bitmaps (taught drawings); a drawing that fails is null in both. */
+  prepare(drawings) {
+    return this.request({ type: 'rasterize-many', drawings });
+  }
+
+  /** The first drawing of ndjson text as {word, drawing (normalized)}; rejects with what is wrong. */
+  parseOne(text) {
+    return this.request({ type: 'parse-one', text });
+  }
+
+  /** See parseMany. */
+  parse(text, limit, refuse) {
+    return this.request({ type: 'parse-many', text, limit, refuse });
+  }
+
+  local(message) {
+    try {
+      if (message.type === 'rasterize') return { bitmap: this.mirror.rasterize(message.points) };
+      if (message.type === 'rasterize-many') return prepareMany(message.drawings);
+      if (message.type === 'parse-one') return parseNdjson(message.text);
+      return parseMany(message.text, message.limit, message.refuse);
+    } catch (error) {
+      return { error: error.message };
+    }
+  }
+
+  request(message) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { message, resolve, reject });
+      if (this.worker) this.worker.postMessage({ ...message, id });
+      else this.settle({ id, ...this.local(message) });
+    });
+  }
+
+  settle({ id, error, ...result }) {
+    const waiting = this.pending.get(id);
+    if (!waiting) return;
+    this.pending.delete(id);
+    if (error) waiting.reject(new Error(error));
+    else waiting.resolve(result);
+  }
+}
