@@ -16,7 +16,8 @@ from bench.common import RESULTS, ROOT
 DOCUMENTS = {"readme": "README.md", "results": "docs/results.md", "reliability": "docs/server.md",
              "experiments": "docs/experiments.md", "routes": "docs/experiments.md"}
 # The results each section is made from; a section whose results are missing says so and exits 2.
-NEEDS = {"readme": ("accuracy", "browser_speed"), "results": ("browser_speed", "load_test", "teach"),
+NEEDS = {"readme": ("accuracy", "browser_speed"),
+         "results": ("browser_speed", "load_test", "page_hostile", "teach"),
          "reliability": ("hostile",), "experiments": ("accuracy", "quantization", "architectures", "python_speed",
                                                       "teach"),
          "routes": ("routes",)}
@@ -106,6 +107,31 @@ def load_test_lines(load_test):
     return [f"Load (`python -m bench.load_test`): {load_test['requests']} POST /predict at concurrency "
             f"{load_test['concurrency']}: {load_test['requests_per_second']} requests/s, p50 {latency['p50']:.0f} ms, "
             f"p99 {latency['p99']:.0f} ms, {load_test['errors']} errors.", ""]
+
+
+def page_hostile_lines(page):
+    """The page under the heaviest input a person or a file can give it (docs/results.md)."""
+    cases = page["cases"]
+    replay, stroke, small, long, store = (cases[name] for name in ("replay", "long_stroke", "import_small",
+                                                                   "import_long", "store"))
+    move = stroke["pointermove_handler_ms"]
+    rows = [
+        f"| replay of a pasted {replay['points']:,}-point drawing | {replay['milliseconds']:.0f} ms over "
+        f"{replay['frames']} frames, frame gaps p95 {replay['frame_gap_ms']['p95']:.0f} ms | "
+        f"{replay['longest_task_ms']:.0f} ms |",
+        f"| one stroke drawn with the mouse, growing from {stroke['points']} points | each move p50 "
+        f"{move['p50']:.1f} ms, p95 {move['p95']:.1f} ms, slowest {move['max']:.1f} ms | "
+        f"{stroke['longest_task_ms']:.0f} ms |"]
+    for case, what in ((small, "small lines"), (long, "lines of 5,000 points")):
+        rows.append(f"| import of {case['lines']:,} {what} ({case['bytes'] / 1e6:.1f} MB) | {case['import_s']:.1f} s; "
+                    f"the next start {case['start_ms']['after_import']:.0f} ms (empty store "
+                    f"{case['start_ms']['empty_store']:.0f} ms) | {case['longest_task_ms']:.0f} ms |")
+    rows.append(f"| {store['count']:,} corrections ({store['bytes'] / 1e6:.1f} MB) | counted at start in "
+                f"{store['count_ms']:.1f} ms, saved in {store['save_ms']:.0f} ms; start "
+                f"{store['start_ms']['full_store']:.0f} ms (empty {store['start_ms']['empty_store']:.0f} ms) | |")
+    return ["The page under the heaviest input within its limits, in headless Chromium (`python -m "
+            "bench.page_hostile`; an import reads at most 500 drawings, and rasterizing runs in a worker):", "",
+            "| case | figure | longest main-thread task |", "|---|---|---|", *rows, ""]
 
 
 def teaching_lines(teach):
@@ -271,7 +297,8 @@ def section_lines(section, results):
                 + body_parts_summary())
     if section == "results":
         return (speed_lines(results["browser_speed"]) + load_test_lines(results["load_test"])
-                + body_parts_per_class() + teaching_lines(results["teach"]) + training_time_lines())
+                + page_hostile_lines(results["page_hostile"]) + body_parts_per_class()
+                + teaching_lines(results["teach"]) + training_time_lines())
     if section == "reliability":
         return reliability_lines(results["hostile"])
     if section == "experiments":
