@@ -4,13 +4,13 @@ drawings, numbers, PNGs and paths included), the work gate, the model served fro
 import base64
 import io
 import json
+import queue
 import shutil
 import socket
 import struct
 import subprocess
 import sys
 import threading
-import time
 import zlib
 
 import numpy as np
@@ -20,9 +20,11 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 import serve
+from bench.hostile import decoy_png
 from bench.shapes import worst_drawings
 from conftest import ROOT, shared_drawings
 from test_raster import javascript_rasterize
+from training.picture import MAX_PNG_CHUNKS, ink_layer, png_pixels_only, png_to_bitmap
 from training.raster import MAX_POINTS, MAX_STROKES
 from training.webmodel import load_web_model
 
@@ -60,12 +62,18 @@ def striped_png(width, height, step=8):
     return image
 
 
+def chunk(kind, data):
+    """One PNG chunk: length, type, data, CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def ihdr(width, height, colour_type=0):
+    return chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))
+
+
 def huge_png(width, height):
     """A tiny file that claims to be an enormous image (the header is all the server may read)."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    body = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 100))
+    body = b"\x89PNG\r\n\x1a\n" + ihdr(width, height) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
     return "data:image/png;base64," + base64.b64encode(body).decode()
 
 
@@ -83,6 +91,7 @@ def post(client, payload, **kwargs):
     {"strokes": [[[0, 1e-300], [0, 1e-300]]]},                      # a tiny but normal span
     {"strokes": [[[0, 10**300], [0, 5]]]},                          # a big integer that is a float
     *({"strokes": drawing} for drawing in worst_drawings().values()),  # the worst shapes at the limits
+    {"strokes": [[list(range(MAX_POINTS)), list(range(MAX_POINTS)), list(range(MAX_POINTS))]]},  # timed, at the limit
     {"image": canvas_png(CAT)},
     {"image": canvas_png(CAT, background=(0, 0, 0, 0))},            # transparent canvas, dark ink
     {"image": canvas_png(CAT, background=(0, 0, 0, 255), ink=(255, 255, 255, 255))},  # light on dark
@@ -157,6 +166,9 @@ def test_predict_runs_the_web_model_on_the_rasterized_strokes(client):
      "too many points (at most 5000 over all strokes)"),
     ('{"strokes": [[[0, 1' + "0" * 400 + '], [0, 0]]]}', 400, "stroke 0: coordinates must be finite"),
     ({"strokes": [[[0, 1e-320], [0, 1e-320]]]}, 400, "the coordinates span too small a range"),
+    pytest.param('{"strokes": [[[0, 1], [0, 1], [' + "0," * 30_000 + '0]]]}', 400,
+                 f"the body holds 30,004 commas; a drawing within the limits needs at most {serve.MAX_JSON_COMMAS:,}",
+                 id="a million numbers' worth of commas, refused before parsing"),
     ({"image": 5}, 400, "data URL"),
     ({"image": "data:image/jpeg;base64,AAAA"}, 400, "data URL"),
     ({"image": "data:image/png;base64,@@@@"}, 400, "not valid base64"),
@@ -171,6 +183,114 @@ def test_predict_bad_payloads(client, payload, status, message):
     response = post(client, payload)
     assert response.status_code == status
     assert message in response.json["error"]
+
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TINY_IDAT = chunk(b"IDAT", zlib.compress(b"\0\0\0\0\0" * 4))  # 4x4 greyscale, all black
+IEND = chunk(b"IEND", b"")
+
+
+def bad_crc(data):
+    return data[:-4] + bytes([data[-4] ^ 1]) + data[-3:]
+
+
+@pytest.mark.parametrize("png, message", [
+    (decoy_png(13377, 13377, decode_bytes=1 << 16), "it has more than one 'IHDR' chunk (a decoder could use either)"),
+    (decoy_png(89478485, 2, decode_bytes=1 << 16), "it has more than one 'IHDR' chunk (a decoder could use either)"),
+    (SIGNATURE + chunk(b"tEXt", b"a\0b") + ihdr(4, 4) + TINY_IDAT + IEND, "its first chunk is 'tEXt', not 'IHDR'"),
+    (SIGNATURE + ihdr(4, 4) + TINY_IDAT[:-6], "its 'IDAT' chunk of 11 bytes is cut short"),
+    (SIGNATURE + ihdr(4, 4) + bad_crc(TINY_IDAT) + IEND, "its 'IDAT' chunk has a bad checksum"),
+    (SIGNATURE + bad_crc(ihdr(4, 4)) + TINY_IDAT + IEND, "its 'IHDR' chunk has a bad checksum"),
+    (SIGNATURE + ihdr(4, 4) + TINY_IDAT + chunk(b"tEXt", b"a\0b") + TINY_IDAT + IEND,
+     "its IDAT chunks are not consecutive"),
+    (SIGNATURE + ihdr(4, 4) + TINY_IDAT, "it ends before its IEND chunk"),
+    (SIGNATURE + ihdr(4, 4) + IEND, "it has no IDAT chunk (no pixels)"),
+    (SIGNATURE + ihdr(4, 4) + chunk(b"tEXt", b"") * MAX_PNG_CHUNKS + TINY_IDAT + IEND, "it has more than 10,000 chunks"),
+    (SIGNATURE + ihdr(4, 4, 3) + chunk(b"PLTE", b"\0\0\0") * 2 + TINY_IDAT + IEND, "it has more than one 'PLTE' chunk (a decoder could use either)"),
+    (SIGNATURE + chunk(b"IHDR", b"\0\0\0\4\0\0\0\4\x08\0\0\0") + TINY_IDAT + IEND, "its IHDR chunk is 12 bytes, not 13"),
+], ids=["decoy 13377x13377", "decoy 89478485x2", "text first", "cut short", "bad IDAT CRC", "bad IHDR CRC",
+        "IDATs apart", "no IEND", "no IDAT", "too many chunks", "two palettes", "short IHDR"])
+def test_a_png_that_lies_is_refused_before_decoding(client, png, message):
+    """What the decoder would decode is checked, not the first chunk: a decoy IHDR before the real one
+    (13,377 x 13,377 or 89,478,485 x 2), and any chunk layout a decoder could read in another way."""
+    response = post(client, {"image": "data:image/png;base64," + base64.b64encode(png).decode()})
+    assert response.status_code == 400 and response.json == {"error": f"'image': {message}"}
+
+
+def test_only_the_pixel_chunks_reach_the_decoder():
+    """Text, compressed text (a 1,000-to-1 bomb), colour profiles and animation chunks are dropped, and the
+    IDATs joined: the decoder's work is the pixels the checked header promised, nothing else."""
+    bomb = zlib.compress(b"\0" * 1_000_000, 9)
+    image = striped_png(64, 64)
+    plain = png_bytes(image)
+    stuffed = (plain[:33] + chunk(b"zTXt", b"comment\0\0" + bomb) + chunk(b"iCCP", b"icc\0\0" + bomb)
+               + chunk(b"acTL", b"\0\0\0\1\0\0\0\0") + plain[33:])
+    pixels, size = png_pixels_only(stuffed, 4096)
+    assert size == (64, 64)
+    kinds = []
+    position = 8
+    while position < len(pixels):
+        length, kind = struct.unpack_from(">I4s", pixels, position)
+        kinds.append(kind)
+        position += 12 + length
+    assert kinds == [b"IHDR", b"IDAT", b"IEND"]
+    assert png_to_bitmap(stuffed, 4096) == png_to_bitmap(plain, 4096)
+    frames = [striped_png(64, 64, step) for step in (4, 8)]
+    animated = io.BytesIO()
+    frames[0].save(animated, format="PNG", save_all=True, append_images=frames[1:])
+    assert png_to_bitmap(animated.getvalue(), 4096) == png_to_bitmap(png_bytes(frames[0]), 4096)
+
+
+def test_many_idat_chunks_are_one_for_the_decoder():
+    image = striped_png(300, 300)
+    pixels, _ = png_pixels_only(png_bytes(image), 4096)
+    data = pixels[33 + 8:-12 - 4]
+    split = SIGNATURE + pixels[8:33] + b"".join(chunk(b"IDAT", data[i:i + 7]) for i in range(0, len(data), 7)) + IEND
+    assert png_to_bitmap(split, 4096) == png_to_bitmap(png_bytes(image), 4096)
+
+
+def reference_ink_layer(image):
+    """The ink as it was computed before it was done in bands (issue 13's code), for comparison."""
+    if "A" in image.getbands() or "transparency" in image.info:
+        grey_alpha = np.asarray(image.convert("LA"), dtype=np.uint32)
+        grey, alpha = grey_alpha[..., 0], grey_alpha[..., 1]
+        grey = ((grey * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
+    else:
+        grey = np.asarray(image.convert("L"))
+    return 255 - grey if grey.mean() >= 128 else grey
+
+
+def test_compositing_on_white_is_exact_for_every_grey_and_alpha():
+    grey, alpha = np.meshgrid(np.arange(256, dtype=np.uint8), np.arange(256, dtype=np.uint8), indexing="ij")
+    image = Image.fromarray(np.stack([grey, alpha], axis=-1))  # 256 x 256 LA: every pair once
+    assert np.array_equal(ink_layer(image), reference_ink_layer(image))
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.tuples(st.integers(1, 300), st.integers(1, 300)), mode=st.sampled_from(["LA", "RGBA", "P", "RGB", "L"]),
+       seed=st.integers(0, 2**32 - 1), transparent=st.booleans())
+def test_ink_in_bands_is_the_ink_in_one_piece(size, mode, seed, transparent):
+    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 4), dtype=np.uint8)
+    image = Image.fromarray(pixels).convert(mode)
+    if transparent and mode in ("P", "L", "RGB"):
+        image.info["transparency"] = 0 if mode in ("P", "L") else (0, 0, 0)
+    assert np.array_equal(ink_layer(image), reference_ink_layer(image))
+
+
+def test_an_rgba_picture_costs_about_what_a_greyscale_one_does():
+    """Memory beyond the decoded picture (numpy's, as tracemalloc sees it): the greyscale ink, its inverse
+    and one band of rows; whole-picture conversion took 8 bytes a pixel in one array alone."""
+    import tracemalloc
+
+    image = striped_png(2048, 2048).convert("RGBA")
+    image.load()
+    tracemalloc.start()
+    try:
+        ink_layer(image)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * 2048 * 2048, f"{peak:,} bytes for {2048 * 2048:,} pixels"
 
 
 def test_wrong_content_type(client):
@@ -196,39 +316,66 @@ def test_wrong_method_is_405_json_with_allow(client, method, path, allowed):
     assert allowed <= {name.strip() for name in response.headers["Allow"].split(",")}
 
 
-class SlowPredictor:
-    """Stands in for the model: takes `seconds` per prediction, so requests overlap."""
+class BlockingPredictor:
+    """Stands in for the model: each prediction says it has started, then waits until the test releases it,
+    so the test knows, without timing, that a slot is taken."""
 
     labels = ["cat", "dog"]
-    model_hash = "slow"
+    model_hash = "blocking"
 
-    def __init__(self, seconds):
-        self.seconds = seconds
+    def __init__(self):
+        self.started = threading.Semaphore(0)
+        self.release = threading.Event()
 
     def predict(self, bitmap):
-        time.sleep(self.seconds)
+        self.started.release()
+        assert self.release.wait(timeout=60), "the test never released the prediction"
         return [{"label": "cat", "probability": 1.0}, {"label": "dog", "probability": 0.0}]
 
 
 def test_busy_server_answers_503_with_retry_after_and_stays_up():
-    app = serve.create_app({"PREDICTOR": SlowPredictor(0.5), "PREDICT_SLOTS": 1, "PREDICT_WAITING": 1})
-    statuses = []
+    """One slot and one waiting place: with one prediction computing, of three more requests one waits and
+    two are refused at once. Each step waits for a signal (a prediction started, an answer arrived)."""
+    predictor = BlockingPredictor()
+    app = serve.create_app({"PREDICTOR": predictor, "PREDICT_SLOTS": 1, "PREDICT_WAITING": 1})
+    answers = queue.Queue()
 
     def request_prediction():
         response = post(app.test_client(), {"strokes": CAT})
-        statuses.append((response.status_code, response.headers.get("Retry-After"), response.json))
+        answers.put((response.status_code, response.headers.get("Retry-After"), response.json))
 
     threads = [threading.Thread(target=request_prediction) for _ in range(4)]
-    for thread in threads:
+    threads[0].start()
+    assert predictor.started.acquire(timeout=60)  # the first prediction holds the only slot
+    for thread in threads[1:]:
         thread.start()
-    time.sleep(0.2)
+    refused = [answers.get(timeout=60) for _ in range(2)]  # two of the three find no place
+    assert refused == [(503, "1", {"error": "the server is busy; retry in 1 s"})] * 2
     assert app.test_client().get("/healthz").status_code == 200  # while every place is taken
+    predictor.release.set()
     for thread in threads:
-        thread.join()
-    assert sorted(status for status, _, _ in statuses) == [200, 200, 503, 503]
-    busy = [(retry, body) for status, retry, body in statuses if status == 503]
-    assert busy[0] == ("1", {"error": "the server is busy; retry in 1 s"})
+        thread.join(timeout=60)
+    assert [answers.get(timeout=60)[0] for _ in range(2)] == [200, 200]
     assert post(app.test_client(), {"strokes": CAT}).status_code == 200  # places are given back
+
+
+def test_json_is_parsed_inside_the_work_gate():
+    """With every place in the gate taken, a body is not even parsed: bad JSON gets 503, not 400, so 30
+    clients posting 2 MB bodies cannot take the cores (and the GIL) from /healthz and the files."""
+    predictor = BlockingPredictor()
+    app = serve.create_app({"PREDICTOR": predictor, "EXTRA_MODEL_DIRS": [], "PREDICT_SLOTS": 1, "PREDICT_WAITING": 0})
+    answers = queue.Queue()
+    holder = threading.Thread(target=lambda: answers.put(post(app.test_client(), {"strokes": CAT}).status_code))
+    holder.start()
+    try:
+        assert predictor.started.acquire(timeout=60)
+        response = post(app.test_client(), "{not json")
+        assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    finally:
+        predictor.release.set()
+        holder.join(timeout=60)
+    assert answers.get(timeout=60) == 200
+    assert post(app.test_client(), "{not json").json == {"error": "the body is not valid JSON"}
 
 
 json_values = st.recursive(
@@ -393,7 +540,7 @@ def test_model_files_come_from_model_dir_and_stay_as_read(app, tmp_path):
     assert client.get("/model/other.bin").status_code == 404
 
 
-def test_port_in_use_is_one_line_without_tensorflow_noise():
+def test_port_in_use_is_one_line_without_tensorflow_noise(tmp_path):
     """serve.py as a person starts it: nothing on stderr but the one line, and exit status 2."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -401,21 +548,50 @@ def test_port_in_use_is_one_line_without_tensorflow_noise():
         port = taken.getsockname()[1]
         result = subprocess.run([sys.executable, str(ROOT / "serve.py"), "--port", str(port)], cwd=ROOT,
                                 capture_output=True, text=True, timeout=120,
-                                env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)})
+                                env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})  # Keras and matplotlib write under HOME
     assert result.returncode == 2
     assert result.stderr == f"error: cannot listen on 127.0.0.1:{port}: the port is in use\n"
 
 
 def test_the_server_settings_the_readme_states(app):
-    """2 predictions compute at once and 28 wait, of 32 threads; 1,000 connections, closed after 30 s idle,
-    watched with poll(); bodies over 2 MB refused before they are read."""
+    """2 requests parse and predict at once and 28 wait, of 32 threads; 1,000 connections, watched with
+    poll(), closed after 30 s idle, half-sent or unread; 64 KB read at once and kept in memory; at most 4
+    pipelined requests; request line and headers under 64 KB; bodies over 2 MB refused before they are read;
+    at most 20,864 commas in a body."""
+    readme = " ".join((ROOT / "docs" / "server.md").read_text().split())  # the README's server reference
     assert serve.DEFAULT_THREADS == 32
     assert serve.work_gate_config(serve.DEFAULT_THREADS) == {"PREDICT_SLOTS": 2, "PREDICT_WAITING": 28}
+    assert serve.MAX_PIPELINED == 4 and "may pipeline at most 4 requests" in readme
+    assert serve.MAX_JSON_COMMAS == 20_864 and "(20,864, counted before the body is parsed)" in readme
     server = serve.make_server(app, "127.0.0.1", 0, serve.DEFAULT_THREADS)
     try:
         adjustments = server.adj
         assert (adjustments.threads, adjustments.connection_limit, adjustments.channel_timeout) == (32, 1000, 30)
+        assert "accepts up to 1,000 connections" in readme and "for 30 s" in readme and "30 s after its first byte" in readme
         assert adjustments.asyncore_use_poll is True
+        assert adjustments.recv_bytes == adjustments.inbuf_overflow == 64 * 1024 and "reads 64 KB at a time" in readme
+        assert adjustments.max_request_header_size == 64 * 1024 and "a request line and headers of 64 KB or more (431" in readme
         assert adjustments.max_request_body_size == app.config["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
     finally:
         server.close()
+        server.task_dispatcher.shutdown(timeout=5)
+
+
+def test_the_factory_runs_the_work_gate_that_main_runs(app, monkeypatch):
+    """create_app's defaults are the gate `python serve.py` runs with its default threads (2 predicting, 28
+    waiting), so a test of the factory tests what is served; the app is the four blueprints, its state in
+    app.extensions."""
+    expected = serve.work_gate_config(serve.DEFAULT_THREADS)
+    assert expected == {key: serve.DEFAULT_CONFIG[key] for key in expected} == {key: app.config[key] for key in expected}
+    gate = app.extensions["work_gate"]
+    assert (gate.slot_count, gate.waiting_count) == (2, 28)
+    assert set(app.blueprints) == {"page", "models", "predict", "health"}
+    given = []
+
+    def stop(config):
+        given.append(config)
+        raise serve.WebModelError("stopped before loading")
+
+    monkeypatch.setattr(serve, "create_app", stop)
+    assert serve.main(["--port", "0"]) == 2
+    assert {key: given[0][key] for key in expected} == expected

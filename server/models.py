@@ -1,0 +1,107 @@
+"""The sketch server's web models: read once at start-up, their predictors, and their files served from memory.
+
+Part of the server package (server/__init__.py); run it with `python serve.py`, then `curl localhost:5000/models`.
+init_app(app) reads MODEL_DIR (id "shipped") and each of EXTRA_MODEL_DIRS (id: the folder's name without
+"model-"), loads a Predictor for each, and keeps in app.extensions: "model_files" (id -> file name -> bytes),
+"model_etags" (the same, each file's content hash), "predictors" (id -> Predictor) and "predictor" (the
+default's). The blueprint `bp` serves GET /models, /model/<file> (the default's) and /models/<id>/<file>
+from those bytes, not from the folders as they are now, so the page always gets the model /predict runs.
+"""
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+
+from training.data import model_input
+from training.model import mirror_average
+from training.raster import IMAGE_SIZE
+from training.webmodel import WebModelError, load_web_model, read_model_files
+
+bp = Blueprint("models", __name__)
+
+DEFAULT_MODEL_ID = "shipped"
+
+
+def model_id(folder):
+    """A model folder's id in URLs and in POST /predict: its name without "model-"."""
+    return Path(folder).name.removeprefix("model-")
+
+
+class Predictor:
+    """The web model, loaded once, and a lock-free compiled forward pass for one 28x28 image (with its mirror
+    image too, when the export says the page averages the two)."""
+
+    def __init__(self, model_dir, files=None):
+        import tensorflow as tf
+
+        self.model, self.metadata = load_web_model(model_dir, files)
+        self.labels = self.metadata["labels"]
+        self.model_hash = self.metadata["model_hash"]
+        mirror = bool(self.metadata.get("mirror_average"))
+
+        def probabilities(images):
+            return self.model(images, training=False)
+
+        def forward(images):
+            # As the page guesses: averaged with the mirror image when the export says so.
+            return mirror_average(probabilities, images) if mirror else probabilities(images)
+
+        self._forward = tf.function(forward, input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1],
+                                                                            tf.float32)])
+        self.predict([0] * IMAGE_SIZE * IMAGE_SIZE)  # Trace once now, not on the first request.
+
+    def predict(self, bitmap):
+        probabilities = self._forward(model_input(bitmap)).numpy()[0]
+        order = np.argsort(-probabilities, kind="stable")
+        return [{"label": self.labels[i], "probability": float(probabilities[i])} for i in order]
+
+
+def init_app(app):
+    """Read every model folder and load its predictor (config PREDICTOR, if given, stands in for the default's);
+    a missing or broken folder, or two folders with one id, raises WebModelError naming it."""
+    model_files = {DEFAULT_MODEL_ID: read_model_files(app.config["MODEL_DIR"])}
+    for folder in app.config["EXTRA_MODEL_DIRS"]:
+        if model_id(folder) in model_files:
+            raise WebModelError(f"model folder {folder}: a second model with the id {model_id(folder)!r}")
+        model_files[model_id(folder)] = read_model_files(folder)
+    predictor = app.config.get("PREDICTOR") or Predictor(app.config["MODEL_DIR"], model_files[DEFAULT_MODEL_ID])
+    predictors = {DEFAULT_MODEL_ID: predictor} | {
+        model_id(folder): Predictor(folder, model_files[model_id(folder)]) for folder in app.config["EXTRA_MODEL_DIRS"]}
+    app.extensions["predictor"] = predictor
+    app.extensions["predictors"] = predictors
+    app.extensions["model_files"] = model_files
+    # Each model file's ETag, its content's hash, computed once: a new model is fetched at once, an
+    # unchanged one costs a 304.
+    app.extensions["model_etags"] = {
+        model: {name: hashlib.sha256(data).hexdigest()[:32] for name, data in files.items()}
+        for model, files in model_files.items()}
+
+
+def model_file_response(model, name):
+    """The bytes read at start-up, not the folder as it is now."""
+    model_files = current_app.extensions["model_files"]
+    if model not in model_files or name not in model_files[model]:
+        abort(404)
+    mimetype = "application/json" if name.endswith(".json") else "application/octet-stream"
+    response = Response(model_files[model][name], mimetype=mimetype)
+    response.set_etag(current_app.extensions["model_etags"][model][name])
+    return response.make_conditional(request)
+
+
+@bp.get("/model/<path:name>")
+def model_file(name):
+    return model_file_response(DEFAULT_MODEL_ID, name)
+
+
+@bp.get("/models/<model>/<path:name>")
+def any_model_file(model, name):
+    return model_file_response(model, name)
+
+
+@bp.get("/models")
+def models():
+    predictors = current_app.extensions["predictors"]
+    return jsonify(models=[{"id": key, "classes": len(each.labels), "model": each.model_hash,
+                            "default": key == DEFAULT_MODEL_ID} for key, each in predictors.items()])

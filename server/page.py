@@ -1,0 +1,70 @@
+"""The sketch server's page: index.html and the files under web/, and the TF.js files it needs from node_modules.
+
+Part of the server package (server/__init__.py); run it with `python serve.py`, then open http://127.0.0.1:5000/.
+init_app(app) resolves WEB_DIR and NODE_MODULES once into app.extensions ("web_dir", "node_modules"); the
+blueprint `bp` serves GET /, /<file> (web/; folders are not listed, and nothing outside it is served) and
+/vendor/<name> (only VENDOR_FILES, from the pinned npm packages). The model files are server/models.py's.
+"""
+
+import mimetypes
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, send_from_directory
+from werkzeug.exceptions import MethodNotAllowed
+
+bp = Blueprint("page", __name__)
+
+# The TF.js files the page needs, by the name the page asks for, from the pinned npm packages.
+VENDOR_FILES = {
+    "tf.es2017.min.js": "@tensorflow/tfjs/dist/tf.es2017.min.js",
+    "tf-backend-wasm.es2017.min.js": "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.es2017.min.js",
+    "tfjs-backend-wasm.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
+    "tfjs-backend-wasm-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
+    "tfjs-backend-wasm-threaded-simd.wasm":
+        "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
+}
+MAX_PATH_LENGTH = 200  # characters of a file path in a URL; no file we serve has a longer one
+
+mimetypes.add_type("application/wasm", ".wasm")
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+
+def init_app(app):
+    app.extensions["web_dir"] = Path(app.config["WEB_DIR"]).resolve()
+    app.extensions["node_modules"] = Path(app.config["NODE_MODULES"]).resolve()
+
+
+def static_file(directory, name):
+    """A file under directory by its URL path; 404 for anything else, however long or odd the path."""
+    if len(name) > MAX_PATH_LENGTH:
+        abort(404)
+    try:
+        if (directory / name).is_dir():
+            abort(404)
+        return send_from_directory(directory, name)
+    except (OSError, ValueError):
+        abort(404)
+
+
+@bp.get("/")
+def index():
+    return send_from_directory(current_app.extensions["web_dir"], "index.html")
+
+
+@bp.get("/vendor/<name>")
+def vendor_file(name):
+    if name not in VENDOR_FILES:
+        abort(404)
+    return static_file(current_app.extensions["node_modules"], VENDOR_FILES[name])
+
+
+@bp.get("/<path:name>")
+def web_file(name):
+    # send_from_directory refuses paths that leave web_dir; folders are not listed.
+    if name == "predict":
+        raise MethodNotAllowed(valid_methods=["POST"])
+    if name.startswith(("model/", "models/")):
+        abort(404)
+    return static_file(current_app.extensions["web_dir"], name)
