@@ -204,7 +204,8 @@ def reliability_lines(hostile):
                      f"| {hostile['predict_requests'][name]['ms']:.0f} ms |")
     searched = hostile.get("searched_drawing")
     if searched:
-        lines += ["", f"The searched drawing ({searched['strokes']} strokes, {searched['points']:,} points) as "
+        strokes = f"{searched['strokes']} stroke" + ("s" if searched["strokes"] != 1 else "")
+        lines += ["", f"The searched drawing ({strokes}, {searched['points']:,} points) as "
                   f"{searched['requests']} POST /predict: median {searched['median_ms']:.0f} ms, slowest "
                   f"{searched['max_ms']:.0f} ms."]
     attack = hostile["server_under_attack"]
