@@ -50,7 +50,8 @@ def dispatch_stroke(page, points, chunk=500):
 
 def test_the_first_stroke_after_loading_has_the_point_budget(desktop, live_server, tmp_path):
     page = open_page(desktop, live_server)
-    dispatch_stroke(page, zigzag_points(MAX_POINTS + 300))
+    # Along one row: simplified to its ends, so that the bound on ink (MAX_CROSSINGS) is never reached.
+    dispatch_stroke(page, zigzag_points(MAX_POINTS + 300, 0.5, 0.5))
     message = page.inner_text("#message")
     assert f"too many points (at most {MAX_POINTS} over all strokes)" in message
     strokes = page.evaluate("window.sketch.drawing.strokes")
@@ -65,6 +66,41 @@ def test_the_first_stroke_after_loading_has_the_point_budget(desktop, live_serve
     page.select_option("#correct-label", "dog")
     page.click("#save-correction")
     assert "1 correction saved" in page.inner_text("#teach-status")
+    assert page.errors == []
+
+
+def test_a_stroke_past_the_bound_on_ink_ends_where_the_drawing_fits(desktop, live_server, tmp_path):
+    """The worker says where the stroke must end (issue 24: the status read "Could not guess: too much ink"
+    and nothing stopped the stroke); the stroke ends there with the point limit's message, the drawing is
+    guessed, and Save, correcting and teaching work on it."""
+    page = open_page(desktop, live_server)
+    points = zigzag_points(3000)  # rows far apart: about 570,000 crossings, well past the bound
+    dispatch_stroke(page, points, chunk=100)
+    wait_until(page, "document.getElementById('message').textContent.includes('too much ink')")
+    message = page.inner_text("#message")
+    assert f"at most {raster.MAX_CROSSINGS}" in message and "Undo or clear" in message
+    guesses = settled_guesses(page)
+    strokes = page.evaluate("window.sketch.drawing.strokes")
+    assert len(strokes) == 1 and 0 < len(strokes[0][0]) < len(points)
+    raster.rasterize(strokes)  # within the bound: the Python twin would refuse it otherwise
+    assert len(guesses) == 6 and "Could not guess" not in page.inner_text("#status")
+    # One undo takes the whole (cut) stroke back.
+    page.click("#undo")
+    assert page.evaluate("window.sketch.drawing.strokes") == []
+    page.click("#redo")
+    with page.expect_download() as download_info:
+        page.click("#download-ndjson")
+    path = tmp_path / "sketch.ndjson"
+    download_info.value.save_as(path)
+    assert json.loads(path.read_text())["drawing"] == raster.normalize(strokes)
+    settled_guesses(page)
+    page.select_option("#correct-label", "dog")
+    page.click("#save-correction")
+    assert "1 correction saved" in page.inner_text("#teach-status")
+    page.evaluate("document.getElementById('taught-panel').open = true")
+    page.fill("#taught-name", "zigzag")
+    page.click("#taught-add")
+    wait_until(page, "window.sketch.state.taughtNames.length === 1")
     assert page.errors == []
 
 

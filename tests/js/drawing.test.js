@@ -47,3 +47,19 @@ test('withStroke adds the stroke in progress without changing the drawing', () =
   assert.deepEqual(drawing.withStroke(null), [stroke(1)]);
   assert.deepEqual(drawing.strokes, [stroke(1)]);
 });
+
+test('a stroke cut after it ended takes no undo step of its own', () => {
+  const drawing = new Drawing();
+  drawing.add(stroke(1));
+  drawing.add([[1, 2, 3, 4], [5, 6, 7, 8]]);
+  drawing.trimLast(2);
+  assert.deepEqual(drawing.strokes, [stroke(1), [[1, 2], [5, 6]]]);
+  drawing.undo();
+  assert.deepEqual(drawing.strokes, [stroke(1)]);
+  drawing.redo();
+  // Cut to nothing: the step that added the stroke is taken back whole, so undo goes further back.
+  drawing.trimLast(0);
+  assert.deepEqual(drawing.strokes, [stroke(1)]);
+  drawing.undo();
+  assert.deepEqual(drawing.strokes, []);
+});

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
-  MAX_IMPORT_DRAWINGS, MAX_TAUGHT_CLASSES, SUGGESTED_DRAWINGS, TaughtClasses, besideSoftmax, meanOf, unitLength,
+  MAX_IMPORT_DRAWINGS, MAX_TAUGHT_CLASSES, SUGGESTED_DRAWINGS, TaughtClasses, besideSoftmax, meanOf,
+  nothingImported, unitLength,
 } from '../../web/js/taught.js';
+import { parseMany } from '../../web/js/rasterizer.js';
 
 class MemoryStorage {
   constructor() { this.items = new Map(); }
@@ -150,4 +152,13 @@ test('a full store adds nothing and keeps what was there', () => {
   assert.throws(() => taught.add('arm', stroke(2), features(0, 1)), /full/);
   assert.equal(storage.getItem('sketch.taught.shipped'), before);
   assert.deepEqual(taught.classes().map(({ count }) => count), [1]);
+});
+
+test('an import that adds nothing says why: a file that is not ndjson is called that', () => {
+  const reason = (text, refuse = []) => nothingImported(parseMany(text, MAX_IMPORT_DRAWINGS, refuse));
+  assert.match(reason('%PDF-1.4\nstream\n\u0000'), /^it is not ndjson: none of its lines is JSON/);
+  assert.equal(reason('\n\n'), 'it is empty');
+  const cat = JSON.stringify({ word: 'cat', drawing: [[[0, 50], [0, 40]]] });
+  assert.equal(reason(`${cat}\n`, ['cat']), 'it holds no drawing of a new class');
+  assert.equal(reason(`${cat}\noops\n`, ['cat']), 'it holds no drawing of a new class (1 of its lines is not JSON)');
 });

@@ -3,7 +3,8 @@
  * `strokeend` events whose detail is the stroke being drawn, in the dataset's format [[xs], [ys]], and
  * `limit` when a stroke would take the drawing past the budget its owner sets (`pointBudget`,
  * `strokeBudget`, given at construction so that even the first stroke has one): the stroke is refused, or
- * ended at the last point that fits.
+ * ended at the last point that fits. The owner can also end a stroke early (endStroke: the bound on ink,
+ * which only the rasterizer's worker can count); a stroke ended with no point left is `strokecancel`.
  *
  * Work per pointer move is the new samples and their segments only; a replay's frames likewise draw only
  * the points added since the last frame (showPoints).
@@ -169,13 +170,34 @@ export class DrawingCanvas extends EventTarget {
     if (event.pointerId !== this.activePointerId) return;
     // The stroke ends where the pen lifted, even within MIN_DISTANCE of the last kept sample.
     if (keepLastSample && event.type === 'pointerup') this.addSample(event, 0);
+    const stroke = this.release();
+    this.emit('strokeend', event, stroke);
+  }
+
+  /**
+   * End the stroke in progress after its first `keep` points, the pen still down (the rest of its moves
+   * are ignored): `strokeend` with what is kept, or `strokecancel` when nothing is. The owner redraws.
+   */
+  endStroke(keep) {
+    if (this.activePointerId === null) return;
+    const [xs, ys] = this.release();
+    const time = performance.now();
+    if (keep > 0) {
+      this.dispatchEvent(new CustomEvent('strokeend', { detail: { stroke: [xs.slice(0, keep), ys.slice(0, keep)], time } }));
+    } else {
+      this.dispatchEvent(new CustomEvent('strokecancel', { detail: { time } }));
+    }
+  }
+
+  /** Stop following the pointer; returns the stroke it drew. */
+  release() {
     window.removeEventListener('pointermove', this.onPointerMove);
     window.removeEventListener('pointerup', this.onPointerUp);
     window.removeEventListener('pointercancel', this.onPointerUp);
     this.activePointerId = null;
     const stroke = this.stroke;
     this.stroke = null;
-    this.emit('strokeend', event, stroke);
+    return stroke;
   }
 
   /** Emit with the stroke and the pointer event's time, from which latency to the guess is measured. */

@@ -48,6 +48,22 @@ export class Drawing {
     this.commit(strokes);
   }
 
+  /**
+   * Shorten the last stroke to its first `keep` points, or take it back (0), as part of the step that added
+   * it: no new undo step (a stroke cut for the rasterizer's limits after it ended).
+   */
+  trimLast(keep) {
+    const before = this.strokes.slice(0, -1);
+    const [xs, ys] = this.strokes[this.strokes.length - 1];
+    if (keep > 0) {
+      this.strokes = [...before, [xs.slice(0, keep), ys.slice(0, keep)]];
+      return;
+    }
+    const previous = this.past[this.past.length - 1];
+    const same = previous?.length === before.length && previous.every((stroke, index) => stroke === before[index]);
+    this.strokes = same ? this.past.pop() : before;
+  }
+
   undo() {
     if (!this.canUndo) return false;
     this.future.push(this.strokes);

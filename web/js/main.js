@@ -1,8 +1,11 @@
 /**
  * Wiring: canvas events -> drawing -> rasterizer (a worker) -> model -> ui. Loaded by index.html as an ES module.
+ * Concerns with a module of their own: scheduling predictions (scheduler.js), keyboard shortcuts (keys.js),
+ * the models on offer (models.js), words and numbers in sentences (words.js); replay, teaching and loading
+ * a model are still here.
  *
  * Predictions run while a stroke is drawn and when it ends, at most once per animation frame, one at a
- * time; the newest input wins (see the scheduler). The rasterizer works in a worker (rasterizer.js), so a
+ * time; the newest input wins (scheduler.js). The rasterizer works in a worker (rasterizer.js), so a
  * long stroke or a replay never waits for one: the page's work per pointer move is the new points.
  * Every action a person takes reports its errors as a message (attempt), never as an uncaught exception. Each result fires a `sketch:prediction` event on window, which the
  * browser tests and benchmarks listen to; `window.sketch` exposes the same objects to them. With
@@ -13,14 +16,19 @@
 import { DRAWING_SIDE, DrawingCanvas } from './canvas.js';
 import { Corrections } from './corrections.js';
 import { Drawing } from './drawing.js';
+import { bindKeys } from './keys.js';
 import { createPredictor } from './model.js';
 import {
-  MAX_POINTS, MAX_STROKES, rasterize, tooManyPointsMessage, tooManyStrokesMessage,
+  chosenModel, listModels, modelTitle, rememberModel,
+} from './models.js';
+import {
+  MAX_POINTS, MAX_STROKES, rasterize, tooManyPointsMessage, tooManyStrokesMessage, tooMuchInkMessage,
 } from './raster.js';
 import { Rasterizer, firstPoints } from './rasterizer.js';
+import { Scheduler } from './scheduler.js';
 import { download, toNdjsonLine, toPngBlob } from './share.js';
 import {
-  MAX_IMPORT_DRAWINGS, SUGGESTED_DRAWINGS, TaughtClasses, besideSoftmax,
+  MAX_IMPORT_DRAWINGS, SUGGESTED_DRAWINGS, TaughtClasses, besideSoftmax, nothingImported,
 } from './taught.js';
 import * as ui from './ui.js';
 
@@ -37,6 +45,7 @@ const state = {
   taught: null, taughtNames: [], taughtMeans: [], allLabels: [],
   // True while taught drawings are read into means (a first start after an update) or imported.
   taughtBusy: false,
+  loadingModels: 0, // useModel calls under way (idle waits for them)
 };
 const corrections = new Corrections();
 
@@ -55,13 +64,16 @@ function currentStrokes() {
   return state.replay ? firstPoints(state.replay.loaded, state.replay.shown) : drawing.withStroke(canvas.stroke);
 }
 
-/** Run a person's action; an error becomes a message (with what is kept), never an uncaught exception. */
-async function attempt(what, action, { after = '' } = {}) {
+/**
+ * Run a person's action; an error becomes a message (with what is kept) beside the control (`near`, see
+ * ui.showMessage), never an uncaught exception.
+ */
+async function attempt(what, action, { after = '', near = 'canvas' } = {}) {
   try {
     return await action();
   } catch (error) {
     console.info(`could not ${what}:`, error);
-    ui.showMessage(`Could not ${what}: ${error.message}.${after ? ` ${after}` : ''}`, { error: true });
+    ui.showMessage(`Could not ${what}: ${error.message}.${after ? ` ${after}` : ''}`, { error: true, near });
     return undefined;
   }
 }
@@ -81,56 +93,8 @@ async function featuresOf(predictor, bitmaps) {
 // How many points of the stroke in progress the rasterizer has: a prediction sends only the ones after them.
 let sentPoints = 0;
 
-/**
- * Prediction scheduling: at most one prediction per animation frame, newest input wins. The first input
- * of a frame is predicted at once (waiting for the next frame would add up to 16 ms for nothing); more
- * input in the same frame waits for the next one; input during a running prediction is taken up when it
- * ends. Nothing queues: each prediction reads the strokes as they are when it starts.
- */
-const scheduler = {
-  frameRequested: false,
-  predictedThisFrame: false,
-  busy: false,
-  dirty: false,
-  oldestUnservedInput: null,
-
-  request(inputTime = performance.now()) {
-    this.dirty = true;
-    this.oldestUnservedInput ??= inputTime;
-    if (this.busy) return; // The running prediction requests again when it ends.
-    if (!this.predictedThisFrame) {
-      this.start();
-    } else if (!this.frameRequested) {
-      this.frameRequested = true;
-      requestAnimationFrame(() => {
-        this.frameRequested = false;
-        this.start();
-      });
-    }
-  },
-
-  /** Forget pending input (the drawing became empty). */
-  reset() {
-    this.dirty = false;
-    this.oldestUnservedInput = null;
-  },
-
-  start() {
-    if (this.busy || !this.dirty || !state.predictor) return;
-    this.predictedThisFrame = true;
-    requestAnimationFrame(() => {
-      this.predictedThisFrame = false;
-    });
-    this.dirty = false;
-    this.busy = true;
-    const inputTime = this.oldestUnservedInput;
-    this.oldestUnservedInput = null;
-    runPrediction(inputTime).finally(() => {
-      this.busy = false;
-      if (this.dirty) this.request();
-    });
-  },
-};
+// At most one prediction per animation frame, one at a time, the newest input winning (scheduler.js).
+const scheduler = new Scheduler(runPrediction, () => state.predictor !== null);
 
 async function runPrediction(inputTime) {
   const strokes = currentStrokes();
@@ -147,8 +111,16 @@ async function runPrediction(inputTime) {
     const points = pointCount(strokes);
     const { predictor, taughtMeans, allLabels: labels } = state;
     const started = performance.now();
-    const bitmap = await rasterizer.rasterize(state.replay ? state.replay.shown : undefined);
+    const last = strokes[strokes.length - 1]; // the stroke that a refusal for ink ends
+    const { bitmap, cut } = await rasterizer.rasterize(state.replay ? state.replay.shown : undefined);
     if (currentStrokes().length === 0) return; // cleared while it was rasterized
+    if (cut) {
+      // A loaded drawing is refused as it is (the status says why); a drawn stroke ends where it fits, and
+      // the drawing is guessed again (as it is when it changed otherwise meanwhile).
+      if (state.replay) throw new Error(tooMuchInkMessage(cut.crossings));
+      endStrokeForInk(last, cut);
+      return;
+    }
     ui.showPreview(bitmap);
     let probabilities;
     if (taughtMeans.length > 0 && predictor.canBeTaught) {
@@ -162,7 +134,9 @@ async function runPrediction(inputTime) {
     // prediction ran: it is stale.
     if (currentStrokes().length === 0 || predictor !== state.predictor || taughtMeans !== state.taughtMeans) return;
     state.topLabel = ui.showPredictions(labels, probabilities, state.threshold);
-    ui.showInfo({ backend: state.backend, milliseconds, where: state.predictor.where });
+    ui.showInfo({
+      backend: state.backend, milliseconds, where: state.predictor.where, threshold: state.threshold,
+    });
     const detail = {
       probabilities: Array.from(probabilities),
       labels,
@@ -187,6 +161,28 @@ async function runPrediction(inputTime) {
   } catch (error) {
     ui.showStatus(`Could not guess: ${error.message}`, { unsure: true });
   }
+}
+
+/**
+ * The bound on ink (MAX_CROSSINGS), which only the worker counts, holds for drawn strokes as the point limit
+ * does: the stroke ends at the last point that fits (the worker says which, inkCut), or is not kept, with the
+ * point limit's message. The stroke may still be drawn, or may have ended while the worker counted; when
+ * the drawing changed otherwise meanwhile (undone or cleared), nothing is ended.
+ */
+function endStrokeForInk(stroke, { keep, crossings }) {
+  if (canvas.stroke === stroke) {
+    canvas.endStroke(keep); // strokeend (or strokecancel) changes the drawing
+  } else if (drawing.strokes[drawing.strokes.length - 1] === stroke) {
+    drawing.trimLast(keep);
+    drawingChanged();
+  } else {
+    return;
+  }
+  showLimit(tooMuchInkMessage(crossings));
+}
+
+function showLimit(reason) {
+  ui.showMessage(`This drawing is at its limit: ${reason}. Undo or clear to draw more.`, { error: true });
 }
 
 function pointCount(strokes) {
@@ -216,6 +212,9 @@ canvas.addEventListener('strokestart', (event) => {
   // A new stroke during a replay skips to its end: the stroke is drawn on the whole loaded drawing.
   if (state.replay) stopReplay({ finish: true });
   ui.showHint(false);
+  // A message is about the last action; drawing is the next one (a message that outlived nine drawings
+  // read as if it were about the latest).
+  ui.showMessage('');
   sentPoints = 0;
   scheduler.request(event.detail.time);
 });
@@ -224,9 +223,9 @@ canvas.addEventListener('strokeend', (event) => {
   drawing.add(event.detail.stroke);
   drawingChanged(event.detail.time);
 });
+canvas.addEventListener('strokecancel', () => drawingChanged());
 canvas.addEventListener('limit', (event) => {
-  const reason = event.detail.strokes ? tooManyStrokesMessage(MAX_STROKES + 1) : tooManyPointsMessage();
-  ui.showMessage(`This drawing is at its limit: ${reason}. Undo or clear to draw more.`, { error: true });
+  showLimit(event.detail.strokes ? tooManyStrokesMessage(MAX_STROKES + 1) : tooManyPointsMessage());
 });
 
 const actions = {
@@ -245,12 +244,12 @@ document.getElementById('download-png').addEventListener('click', () => attempt(
   const blob = await toPngBlob(drawing.strokes);
   if (!blob) throw new Error('the browser could not make the image');
   download(blob, 'sketch.png');
-}));
+}, { near: 'share' }));
 document.getElementById('download-ndjson').addEventListener('click', () => attempt('save the ndjson', () => {
   if (drawing.isEmpty) return;
   const line = toNdjsonLine(drawing.strokes, state.topLabel);
   download(new Blob([`${line}\n`], { type: 'application/x-ndjson' }), 'sketch.ndjson');
-}));
+}, { near: 'share' }));
 
 /**
  * Draw a loaded drawing point by point, with live guesses, as if it were drawn now, in REPLAY_MILLISECONDS
@@ -314,11 +313,11 @@ async function loadDrawing(text, source) {
     // Parsed and simplified in the worker: a long line costs the page nothing.
     loaded = await rasterizer.parseOne(text);
   } catch (error) {
-    ui.showMessage(`Could not load ${source}: ${error.message}. Your drawing is unchanged.`, { error: true });
+    ui.showMessage(`Could not load ${source}: ${error.message}. Your drawing is unchanged.`, { error: true, near: 'load' });
     return;
   }
   if (state.replay) stopReplay();
-  ui.showMessage(`Replaying ${loaded.word ? `a drawing of ${loaded.word}` : 'the drawing'} from ${source}.`);
+  ui.showMessage(`Replaying ${loaded.word ? `a drawing of ${loaded.word}` : 'the drawing'} from ${source}.`, { near: 'load' });
   await replay(loaded.drawing);
 }
 document.getElementById('load-file').addEventListener('change', (event) => {
@@ -329,7 +328,7 @@ document.getElementById('load-file').addEventListener('change', (event) => {
     // Read at most what a drawing within the limits can take, so a huge file cannot stall the page.
     if (file.size > MAX_FILE_BYTES) throw new Error(`it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
     await loadDrawing(await file.text(), file.name);
-  }, { after: 'Your drawing is unchanged.' });
+  }, { after: 'Your drawing is unchanged.', near: 'load' });
 });
 document.getElementById('replay').addEventListener('click', () => {
   loadDrawing(document.getElementById('load-text').value, 'the pasted text');
@@ -345,8 +344,8 @@ document.getElementById('teach').addEventListener('submit', (event) => {
     corrections.add(drawing.strokes, label);
     ui.resetCorrectionChoice();
     ui.showCorrections(corrections.count, true);
-    ui.showMessage(`Saved as ${label}. Thank you: download your corrections to train on them.`);
-  });
+    ui.showMessage(`Saved as ${label}. Thank you: download your corrections to train on them.`, { near: 'correction' });
+  }, { near: 'correction' });
 });
 document.getElementById('correct-label').addEventListener('change', () => {
   ui.showCorrections(corrections.count, !drawing.isEmpty);
@@ -354,13 +353,15 @@ document.getElementById('correct-label').addEventListener('change', () => {
 document.getElementById('download-corrections').addEventListener('click', () => attempt('download the corrections', () => {
   const { text, skipped } = corrections.toNdjson();
   download(new Blob([text], { type: 'application/x-ndjson' }), 'corrections.ndjson');
-  if (skipped > 0) ui.showMessage(`${unreadable(skipped)} left out of the download; kept in this browser as they are.`);
-}));
+  if (skipped > 0) {
+    ui.showMessage(`${unreadable(skipped)} left out of the download; kept in this browser as they are.`, { near: 'correction' });
+  }
+}, { near: 'correction' }));
 document.getElementById('forget-corrections').addEventListener('click', () => attempt('forget the corrections', () => {
   corrections.clear();
   ui.showCorrections(0, !drawing.isEmpty);
-  ui.showMessage('Your saved corrections were deleted from this browser.');
-}));
+  ui.showMessage('Your saved corrections were deleted from this browser.', { near: 'correction' });
+}, { near: 'correction' }));
 
 /** "3 stored lines that could not be read were": the start of a message about skipped lines. */
 function unreadable(count) {
@@ -369,42 +370,28 @@ function unreadable(count) {
 for (const [id, action] of Object.entries(actions)) {
   document.getElementById(id).addEventListener('click', action);
 }
-document.addEventListener('keydown', (event) => {
-  if (event.target.closest?.('input, textarea, select')) return;
-  const key = event.key.toLowerCase();
-  const command = event.ctrlKey || event.metaKey;
-  let action = null;
-  if (command && key === 'z') action = event.shiftKey ? actions.redo : actions.undo;
-  else if (command && key === 'y') action = actions.redo;
-  else if (key === 'escape') action = actions.clear;
-  if (action) {
-    event.preventDefault();
-    action();
-  }
-});
+bindKeys(document, actions);
 
-const MODEL_KEY = 'sketch.model';
-const DEFAULT_MODEL = 'shipped';
+// Each useModel call's number: only the latest may make its model the one that guesses.
+let latestModelChoice = 0;
 
-/** The models the server offers (cached by the service worker, so the list works offline too). */
-async function listModels() {
-  try {
-    const response = await fetch('models');
-    if (!response.ok) throw new Error(`models: ${response.status}`);
-    return (await response.json()).models;
-  } catch {
-    return [{ id: DEFAULT_MODEL, classes: null, default: true }];
-  }
-}
-
-/** A model's name for people: "Body parts", or the shipped model's "Quick, Draw! things". */
-function modelTitle({ id, classes }) {
-  const name = id === DEFAULT_MODEL ? 'Quick, Draw! things' : id[0].toUpperCase() + id.slice(1).replaceAll('-', ' ');
-  return classes ? `${name} (${classes})` : name;
-}
-
-/** Load a model by id and make it the one that guesses; the drawing stays, and is guessed again. */
+/**
+ * Load a model by id and make it the one that guesses; the drawing stays, and is guessed again. Calls may
+ * overlap (a person picks A, then B while A loads): the last choice wins, whichever loads first, and an
+ * overtaken call returns false having changed nothing (its model freed), so that A never runs with B selected.
+ */
 async function useModel(id) {
+  latestModelChoice += 1;
+  const choice = latestModelChoice;
+  state.loadingModels += 1;
+  try {
+    return await loadModel(id, () => choice !== latestModelChoice);
+  } finally {
+    state.loadingModels -= 1;
+  }
+}
+
+async function loadModel(id, overtaken) {
   const base = `models/${id}/`;
   let metadata;
   try {
@@ -412,9 +399,11 @@ async function useModel(id) {
     if (!response.ok) throw new Error(`${base}metadata.json: ${response.status}`);
     metadata = await response.json();
   } catch (error) {
+    if (overtaken()) return false;
     ui.showStatus(`The model could not be loaded (${error.message}). Reload to try again.`);
     return false;
   }
+  if (overtaken()) return false;
   const predictor = await createPredictor({
     modelUrl: `${base}model.json`,
     modelId: id,
@@ -429,6 +418,10 @@ async function useModel(id) {
       console.info(`teaching new classes is unavailable: ${error.message}`);
     }
   }
+  if (overtaken()) {
+    predictor.dispose();
+    return false;
+  }
   state.predictor = predictor;
   state.modelId = id;
   state.labels = metadata.labels;
@@ -436,7 +429,7 @@ async function useModel(id) {
   state.taught = new TaughtClasses(globalThis.localStorage, id, metadata.labels, metadata.model_hash ?? '');
   state.taughtBusy = false; // a rebuild or import for the model before this one ends on its own
   state.backend = state.predictor.describe(); // Once: the backend does not change after loading.
-  ui.showInfo({ backend: state.backend, where: state.predictor.where });
+  ui.showInfo({ backend: state.backend, where: state.predictor.where, threshold: state.threshold });
   document.body.dataset.backend = state.predictor.backend;
   document.body.dataset.model = id;
   if (currentStrokes().length === 0) ui.clearPredictions();
@@ -445,7 +438,7 @@ async function useModel(id) {
     rebuildTaught(state.taught); // in the background: the page is ready meanwhile
   } else if (state.taught.skipped > 0) {
     ui.showMessage(`${unreadable(state.taught.skipped)} skipped among the taught drawings; `
-      + 'they are kept in this browser as they are.', { error: true });
+      + 'they are kept in this browser as they are.', { error: true, near: 'taught' });
   }
   return true;
 }
@@ -459,7 +452,7 @@ async function useModel(id) {
 async function rebuildTaught(taught) {
   const { predictor } = state;
   state.taughtBusy = true;
-  ui.showMessage('Reading the things taught in this browser…');
+  ui.showMessage('Reading the things taught in this browser…', { near: 'taught' });
   try {
     const skipped = await taught.rebuild(async (drawings) => {
       const { bitmaps } = await rasterizer.prepare(drawings);
@@ -471,30 +464,18 @@ async function rebuildTaught(taught) {
     if (state.taught !== taught) return; // another model was picked meanwhile
     if (skipped > 0) {
       ui.showMessage(`${unreadable(skipped)} skipped among the taught drawings; they are kept in this browser as they are.`,
-        { error: true });
+        { error: true, near: 'taught' });
     } else {
       ui.showMessage('');
     }
   } catch (error) {
-    ui.showMessage(`Could not read the things taught in this browser: ${error.message}.`, { error: true });
+    ui.showMessage(`Could not read the things taught in this browser: ${error.message}.`, { error: true, near: 'taught' });
   } finally {
     if (state.taught === taught) {
       state.taughtBusy = false;
       taughtChanged();
     }
   }
-}
-
-/** The address's ?model=, else the one chosen last time in this browser, else the shipped one. */
-function chosenModel(models) {
-  const known = new Set(models.map(({ id }) => id));
-  for (const candidate of [params.get('model'), globalThis.localStorage?.getItem(MODEL_KEY)]) {
-    if (candidate && known.has(candidate)) return candidate;
-    if (candidate && candidate === params.get('model')) {
-      ui.showMessage(`There is no model "${candidate}" here; showing the shipped one.`, { error: true });
-    }
-  }
-  return DEFAULT_MODEL;
 }
 
 /**
@@ -522,7 +503,7 @@ async function start() {
   const { skipped } = corrections.counts();
   if (skipped > 0) {
     ui.showMessage(`${unreadable(skipped)} skipped among your saved corrections; they are kept in this browser as they are.`,
-      { error: true });
+      { error: true, near: 'correction' });
   }
   ui.showPreview(null);
   if ('serviceWorker' in navigator) {
@@ -535,7 +516,8 @@ async function start() {
     state.samples = {}; // The gallery is decoration: without it the class names still show.
   }
   const models = await listModels();
-  const id = chosenModel(models);
+  const { id, missing } = chosenModel(models, params.get('model'), globalThis.localStorage);
+  if (missing) ui.showMessage(`There is no model "${missing}" here; showing the shipped one.`, { error: true });
   ui.showModels(models.map((model) => [model.id, modelTitle(model)]), id);
   if (!(await useModel(id))) return;
   document.body.dataset.ready = 'true';
@@ -561,11 +543,11 @@ document.getElementById('taught-add').addEventListener('click', () => attempt('t
   if (state.taught !== taught) return; // another model was picked meanwhile
   const count = taught.add(checked, normalized, features);
   const more = count < SUGGESTED_DRAWINGS ? ` Draw another one: about ${SUGGESTED_DRAWINGS} teach it well.` : '';
-  ui.showMessage(`Added a drawing of ${checked} (${count} so far).${more}`);
+  ui.showMessage(`Added a drawing of ${checked} (${count} so far).${more}`, { near: 'taught' });
   drawing.clear();
   drawingChanged();
   taughtChanged();
-}));
+}, { near: 'taught' }));
 document.getElementById('taught-list').addEventListener('click', (event) => {
   const button = event.target.closest('button[data-action]');
   if (!button) return;
@@ -574,27 +556,29 @@ document.getElementById('taught-list').addEventListener('click', (event) => {
     attempt(`forget ${name}`, () => {
       taughtIdle();
       state.taught.remove(name);
-      ui.showMessage(`Forgot ${name}.`);
+      ui.showMessage(`Forgot ${name}.`, { near: 'taught' });
       taughtChanged();
-    });
+    }, { near: 'taught' });
   } else {
     const newName = button.closest('li').querySelector('input').value;
     attempt(`rename ${name}`, () => {
       taughtIdle();
-      ui.showMessage(`Renamed ${name} to ${state.taught.rename(name, newName)}.`);
+      ui.showMessage(`Renamed ${name} to ${state.taught.rename(name, newName)}.`, { near: 'taught' });
       taughtChanged();
-    });
+    }, { near: 'taught' });
   }
 });
 document.getElementById('taught-export').addEventListener('click', () => attempt('export them', () => {
   const { text, skipped } = state.taught.toNdjson();
   download(new Blob([text], { type: 'application/x-ndjson' }), `taught-${state.modelId}.ndjson`);
-  if (skipped > 0) ui.showMessage(`${unreadable(skipped)} left out of the export; kept in this browser as they are.`);
-}));
+  if (skipped > 0) {
+    ui.showMessage(`${unreadable(skipped)} left out of the export; kept in this browser as they are.`, { near: 'taught-files' });
+  }
+}, { near: 'taught-files' }));
 document.getElementById('taught-import').addEventListener('change', (event) => {
   const [file] = event.target.files;
   event.target.value = '';
-  if (file) attempt(`import ${file.name}`, () => importTaught(file), { after: 'Nothing was added.' });
+  if (file) attempt(`import ${file.name}`, () => importTaught(file), { after: 'Nothing was added.', near: 'taught-files' });
 });
 
 /**
@@ -608,17 +592,18 @@ async function importTaught(file) {
   const { taught, predictor } = state;
   state.taughtBusy = true;
   try {
-    ui.showMessage(`Importing ${file.name}…`);
+    ui.showMessage(`Importing ${file.name}…`, { near: 'taught-files' });
     const parsed = await rasterizer.parse(await file.text(), MAX_IMPORT_DRAWINGS, state.labels);
     const { accepted, refused } = taught.acceptImport(parsed.records);
-    if (accepted.length === 0) throw new Error('it holds no drawing of a new class');
+    if (accepted.length === 0) throw new Error(nothingImported(parsed));
     const features = await featuresOf(predictor, accepted.map(({ index }) => parsed.bitmaps[index]));
     if (state.taught !== taught) throw new Error('another model was picked meanwhile');
     const added = taught.addMany(accepted, features);
     const notes = [];
     if (parsed.skipped + refused > 0) notes.push(`${parsed.skipped + refused} lines were not drawings of a new class`);
     if (parsed.more > 0) notes.push(`an import reads at most ${MAX_IMPORT_DRAWINGS} drawings, so the last ${parsed.more} lines were not read`);
-    ui.showMessage(`Imported ${added} drawings from ${file.name}.${notes.length ? ` (${notes.join('; ')}.)` : ''}`);
+    ui.showMessage(`Imported ${added} drawings from ${file.name}.${notes.length ? ` (${notes.join('; ')}.)` : ''}`,
+      { near: 'taught-files' });
   } finally {
     if (state.taught === taught) state.taughtBusy = false;
     taughtChanged();
@@ -628,11 +613,8 @@ async function importTaught(file) {
 // Picking a model: remembered in this browser and in the address (so a link opens the same model).
 document.getElementById('model-choice').addEventListener('change', async (event) => {
   const id = event.target.value;
-  try {
-    globalThis.localStorage?.setItem(MODEL_KEY, id);
-  } catch {
-    // A full store: the choice still holds in the address, just not for the next visit without it.
-  }
+  rememberModel(globalThis.localStorage, id);
+  ui.showMessage(''); // messages were about the model before this one
   const url = new URL(window.location.href);
   url.searchParams.set('model', id);
   window.history.replaceState(null, '', url);
@@ -652,12 +634,12 @@ window.sketch = {
   /** Where rasterizing runs: 'worker', or 'page' where a module worker could not start. */
   rasterizerWhere: () => rasterizer.where,
   /**
-   * Resolves once no prediction is pending or running, no replay runs and no taught drawings are being read
-   * or imported: the guesses on screen are final.
+   * Resolves once no prediction is pending or running, no replay runs, no model is loading and no taught
+   * drawings are being read or imported: the guesses on screen are final.
    */
   idle: () => new Promise((resolve) => {
     const check = () => {
-      const pending = scheduler.busy || scheduler.dirty || scheduler.frameRequested || state.replay || state.taughtBusy;
+      const pending = scheduler.pending || state.replay || state.taughtBusy || state.loadingModels > 0;
       if (pending) requestAnimationFrame(check);
       else resolve(true);
     };

@@ -139,6 +139,11 @@ export class LocalPredictor {
     }
   }
 
+  /** Free the model's weights (a model loaded for a choice that a later one overtook). */
+  dispose() {
+    this.model.dispose();
+  }
+
   describe() {
     const { tf } = this;
     if (this.backend !== 'wasm') return this.backend;
@@ -174,6 +179,8 @@ export class ServerPredictor {
     return 'server (POST /predict)';
   }
 
+  dispose() {} // nothing is held in the page
+
   get canBeTaught() {
     return false; // the server knows only the classes it was trained on
   }
@@ -188,7 +195,11 @@ export class ServerPredictor {
     if (!response.ok) throw new Error(body.error || `the server answered ${response.status}`);
     const probabilities = new Float32Array(this.labels.length);
     for (const { label, probability } of body.predictions) {
-      probabilities[this.labels.indexOf(label)] = probability;
+      const index = this.labels.indexOf(label);
+      // A class the page does not know (the server's model changed since the page loaded): indexOf's -1 would
+      // drop its probability silently and show the rest as if they were the whole answer.
+      if (index < 0) throw new Error(`the server answered a class this page does not know ("${label}"); reload the page`);
+      probabilities[index] = probability;
     }
     return probabilities;
   }

@@ -20,8 +20,8 @@ self.addEventListener('message', ({ data }) => {
     } else if (type === 'parse-many') {
       self.postMessage({ id, ...parseMany(data.text, data.limit, data.refuse) });
     } else if (type === 'rasterize') {
-      const bitmap = state.rasterize(data.points);
-      self.postMessage({ id, bitmap }, [bitmap.buffer]);
+      const result = state.rasterize(data.points);
+      self.postMessage({ id, ...result }, result.bitmap ? [result.bitmap.buffer] : []);
     } else {
       state.apply(data);
     }

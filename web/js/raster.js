@@ -220,8 +220,24 @@ function capsuleCrossing(ax, ay, bx, by, radius, lineY, crossing) {
   return low <= high;
 }
 
-/** Draw normalized strokes (0..255 integers) into a Uint8ClampedArray of 784 values, ink = 255. */
-export function render(strokes) {
+/**
+ * A drawing refused for its ink (MAX_CROSSINGS): `crossings` says by how much, so that the page can end a
+ * stroke where the drawing still fits (rasterizer.js, inkCut).
+ */
+export class TooMuchInkError extends Error {
+  constructor(crossings) {
+    super(tooMuchInkMessage(crossings));
+    this.name = 'TooMuchInkError';
+    this.crossings = crossings;
+  }
+}
+
+/**
+ * Every segment of normalized strokes (a one-point stroke is a dot: a zero-length segment, which round caps
+ * draw as a disc) with the first and last sample line its capsule can reach, and the crossings they make:
+ * render's first step, apart so that the crossings can be counted without rendering.
+ */
+function reach(strokes) {
   const scale = IMAGE_SIZE / (ORIGINAL_SIDE + 2 * PADDING + LINE_DIAMETER);
   const translate = PADDING + LINE_DIAMETER / 2;
   const radius = (LINE_DIAMETER / 2) * scale;
@@ -234,8 +250,6 @@ export function render(strokes) {
   const offsetX = (ORIGINAL_SIDE - maxX) / 2 + translate;
   const offsetY = (ORIGINAL_SIDE - maxY) / 2 + translate;
   const lineCount = IMAGE_SIZE * SUBSAMPLES;
-  // Every segment (a one-point stroke is a dot: a zero-length segment, which round caps draw as a disc)
-  // with the first and last sample line its capsule can reach.
   const segments = [];
   let crossings = 0;
   for (const [xs, ys] of strokes) {
@@ -253,7 +267,18 @@ export function render(strokes) {
       }
     }
   }
-  if (crossings > MAX_CROSSINGS) throw new Error(tooMuchInkMessage(crossings));
+  return { segments, crossings, radius, lineCount };
+}
+
+/** The sample-line crossings of normalized strokes: what MAX_CROSSINGS bounds. */
+export function inkCrossings(strokes) {
+  return reach(strokes).crossings;
+}
+
+/** Draw normalized strokes (0..255 integers) into a Uint8ClampedArray of 784 values, ink = 255. */
+export function render(strokes) {
+  const { segments, crossings, radius, lineCount } = reach(strokes);
+  if (crossings > MAX_CROSSINGS) throw new TooMuchInkError(crossings);
   // Room for each line's crossings, from the lines each segment can reach (a difference array).
   const reaching = new Int32Array(lineCount + 1);
   for (const segment of segments) {

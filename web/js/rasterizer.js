@@ -6,13 +6,17 @@
  * pointer move of a long stroke and every frame of a replay. The worker keeps a copy of the drawing that
  * the page updates with small messages: `set` (the finished strokes, once per change), `extend` (a stroke
  * in progress, by its new points only) and `rasterize` (the first `points` points, or all), so the page's
- * work per pointer move stays the new points and the canvas segment, however long the stroke.
+ * work per pointer move stays the new points and the canvas segment, however long the stroke. A drawing
+ * over the bound on ink is answered with where its last stroke must end to fit (inkCut), so the page ends a
+ * stroke there without rasterizing on the main thread.
  *
  * Where module workers cannot start, the same code runs in the page (the page's mirror of the drawing is
  * kept for that), so results never depend on which side ran them.
  */
 
-import { normalize, rasterize } from './raster.js';
+import {
+  MAX_CROSSINGS, TooMuchInkError, inkCrossings, normalize, rasterize,
+} from './raster.js';
 import { parseNdjson } from './share.js';
 
 /** The drawing as the worker holds it: finished strokes, and the stroke in progress as the last one. */
@@ -49,9 +53,44 @@ export class DrawingState {
     return points === undefined ? this.strokes : firstPoints(this.strokes, points);
   }
 
+  /**
+   * {bitmap} of the first `points` points (all when undefined), or, when their ink is over MAX_CROSSINGS,
+   * {bitmap: null, cut: {keep, crossings}}: where the last stroke must end for the drawing to fit (inkCut).
+   * The worker answers a refusal this way so that the page can end a stroke in progress without rasterizing
+   * anything itself.
+   */
   rasterize(points) {
-    return rasterize(this.firstPoints(points));
+    const strokes = this.firstPoints(points);
+    try {
+      return { bitmap: rasterize(strokes) };
+    } catch (error) {
+      if (!(error instanceof TooMuchInkError)) throw error;
+      return { bitmap: null, cut: { keep: inkCut(strokes), crossings: error.crossings } };
+    }
   }
+}
+
+/**
+ * How many points of the last stroke the drawing can keep within MAX_CROSSINGS (0: the stroke is dropped),
+ * given that the other strokes fit. A binary search over the stroke's prefixes, counting crossings without
+ * rendering: about 13 normalizations at MAX_POINTS, run once, when a stroke passes the limit. (A longer
+ * prefix almost always has more ink; where rescaling makes it not so, the search still ends on a prefix
+ * that fits, next to one that does not.)
+ */
+export function inkCut(strokes) {
+  const rest = strokes.slice(0, -1);
+  const [xs, ys] = strokes[strokes.length - 1];
+  const fits = (count) => count === 0
+    || inkCrossings(normalize([...rest, [xs.slice(0, count), ys.slice(0, count)]])) <= MAX_CROSSINGS;
+  let keep = 0;
+  let over = xs.length;
+  if (fits(over)) return over;
+  while (over - keep > 1) {
+    const middle = Math.floor((keep + over) / 2);
+    if (fits(middle)) keep = middle;
+    else over = middle;
+  }
+  return keep;
 }
 
 /** The first `count` points of a drawing, stroke by stroke (a replay's frame). */
@@ -84,13 +123,16 @@ export function prepareMany(drawings) {
 }
 
 /**
- * ndjson text to {records: [{word, drawing}], bitmaps, skipped, more}: at most `limit` drawings are read
- * (the lines after them are only counted, in `more`), and lines that are not drawings within the limits
- * are counted in `skipped`. `refuse`: words that are not taken (counted as skipped).
+ * ndjson text to {records: [{word, drawing}], bitmaps, skipped, notJson, more}: at most `limit` drawings
+ * are read (the lines after them are only counted, in `more`), and lines that are not drawings within the
+ * limits are counted in `skipped`, those of them that are not JSON at all also in `notJson` (so that a file
+ * of another kind is called that). `refuse`: words that are not taken (counted as skipped).
  */
 export function parseMany(text, limit, refuse = [], onProgress = () => {}) {
   const refused = new Set(refuse);
-  const result = { records: [], bitmaps: [], skipped: 0, more: 0 };
+  const result = {
+    records: [], bitmaps: [], skipped: 0, notJson: 0, more: 0,
+  };
   for (const line of String(text).split('\n')) {
     if (!line.trim()) continue;
     if (result.records.length >= limit) {
@@ -105,9 +147,19 @@ export function parseMany(text, limit, refuse = [], onProgress = () => {}) {
       onProgress(result.records.length);
     } catch {
       result.skipped += 1;
+      if (!isJson(line)) result.notJson += 1;
     }
   }
   return result;
+}
+
+function isJson(text) {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The page's handle on the worker (or, where it cannot start, on the same work done in the page). */
@@ -153,9 +205,9 @@ export class Rasterizer {
     this.post({ type: 'extend', index, from, xs: xs.slice(from), ys: ys.slice(from) });
   }
 
-  /** The bitmap of the drawing's first `points` points (all when undefined). */
+  /** {bitmap} of the drawing's first `points` points (all when undefined), or {cut} (DrawingState.rasterize). */
   rasterize(points) {
-    return this.request({ type: 'rasterize', points }).then(({ bitmap }) => bitmap);
+    return this.request({ type: 'rasterize', points });
   }
 
   /** Normalized drawings and their bitmaps (taught drawings); a drawing that fails is null in both. */
@@ -175,7 +227,7 @@ export class Rasterizer {
 
   local(message) {
     try {
-      if (message.type === 'rasterize') return { bitmap: this.mirror.rasterize(message.points) };
+      if (message.type === 'rasterize') return this.mirror.rasterize(message.points);
       if (message.type === 'rasterize-many') return prepareMany(message.drawings);
       if (message.type === 'parse-one') return parseNdjson(message.text);
       return parseMany(message.text, message.limit, message.refuse);

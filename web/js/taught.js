@@ -22,6 +22,19 @@ export const MAX_TAUGHT_CLASSES = 100;
 // A class's gallery picture is kept beside its means only if it has at most this many points.
 const SAMPLE_POINTS = 500;
 
+/**
+ * Why an import added nothing, for "Could not import FILE: …" (parsed: rasterizer.js's parseMany). A file that
+ * is not ndjson at all says so, as the paste box does, rather than that it holds no drawing of a new class.
+ */
+export function nothingImported({ records, skipped, notJson }) {
+  if (records.length === 0 && skipped === 0) return 'it is empty';
+  if (records.length === 0 && notJson === skipped) {
+    return 'it is not ndjson: none of its lines is JSON (an ndjson file holds one drawing a line)';
+  }
+  const notJsonNote = notJson > 0 ? ` (${notJson} of its lines ${notJson === 1 ? 'is' : 'are'} not JSON)` : '';
+  return `it holds no drawing of a new class${notJsonNote}`;
+}
+
 /** A vector scaled to length 1 (a zero vector stays zero). */
 export function unitLength(values) {
   let sum = 0;

@@ -6,11 +6,13 @@
 
 import { setInk, traceStroke } from './ink.js';
 import { IMAGE_SIZE } from './raster.js';
+import {
+  isSure, percentText, thresholdText, withArticle,
+} from './words.js';
 
 const TOP = 5;
 
 const byId = (id) => document.getElementById(id);
-const percent = (probability) => `${Math.round(probability * 100)}%`;
 
 export function showStatus(text, { unsure = false } = {}) {
   const status = byId('status');
@@ -56,22 +58,19 @@ export function showPredictions(labels, probabilities, threshold) {
     bar.item.dataset.probability = String(probability);
     bar.name.textContent = label;
     bar.fill.style.width = `${(probability * 100).toFixed(1)}%`;
-    bar.value.textContent = percent(probability);
+    // The top guess's number is the one the words are about: as precise as it takes to agree with them.
+    bar.value.textContent = percentText(probability, position === 0 ? threshold : null);
   });
   const list = byId('guesses');
   if (list.childElementCount === 0) list.append(...bars.map((bar) => bar.item));
   byId('teach-choice').hidden = false; // A correction needs a guess to correct.
   const [best, bestProbability] = items[0];
-  if (bestProbability >= threshold) {
-    showStatus(`It's ${withArticle(best)}! (${percent(bestProbability)})`);
+  if (isSure(bestProbability, threshold)) {
+    showStatus(`It's ${withArticle(best)}! (${percentText(bestProbability, threshold)})`);
   } else {
     showStatus(`Not sure yet… maybe ${withArticle(best)}?`, { unsure: true });
   }
   return best;
-}
-
-function withArticle(label) {
-  return `${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label}`;
 }
 
 export function clearPredictions(message = 'Draw something, and I will guess what it is.') {
@@ -96,10 +95,11 @@ export function showPreview(bitmap) {
   context.putImageData(previewPixels, 0, 0);
 }
 
-export function showInfo({ backend, milliseconds, where }) {
+/** The small print under the guesses: where the model runs, from what probability it is sure, how fast. */
+export function showInfo({ backend, milliseconds, where, threshold }) {
   const timing = milliseconds === undefined ? '' : ` · last guess in ${milliseconds.toFixed(1)} ms`;
   const place = where === 'server' ? 'The server is predicting (TF.js could not run here)' : 'Runs in your browser';
-  byId('info').textContent = `${place} · backend: ${backend}${timing}`;
+  byId('info').textContent = `${place} · backend: ${backend} · sure from\u00a0${thresholdText(threshold)}${timing}`;
 }
 
 /** The classes as a small gallery: a real drawing of each (when there is one) and its name. */
@@ -183,9 +183,20 @@ function drawSample(canvas, strokes) {
   for (const stroke of strokes) traceStroke(context, stroke, (canvas.width - 2 * margin) / 255, margin);
 }
 
-/** A one-line message about an action (saved, loaded, or what was wrong); empty hides it. */
-export function showMessage(text, { error = false } = {}) {
+/**
+ * A one-line message about an action (saved, loaded, or what was wrong); empty hides it. It is shown in the
+ * slot beside the control that caused it (`near`: canvas, share, load, correction, taught or taught-files; the slots are
+ * in index.html), where the eyes are: at the bottom of a column it was below the fold. A slot in a closed
+ * or hidden panel gives way to the canvas's. One element for all: a new message replaces the last.
+ */
+export function showMessage(text, { error = false, near = 'canvas' } = {}) {
   const message = byId('message');
+  let slot = byId(`slot-${near}`);
+  if (slot.closest('details:not([open]), [hidden]')) slot = byId('slot-canvas');
+  if (message.parentElement !== slot) {
+    message.textContent = ''; // moved empty, so that the alert is read once, in its new place
+    slot.append(message);
+  }
   message.textContent = text;
   message.classList.toggle('error', error);
 }
