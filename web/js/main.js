@@ -25,6 +25,7 @@ import {
   MAX_POINTS, MAX_STROKES, rasterize, tooManyPointsMessage, tooManyStrokesMessage, tooMuchInkMessage,
 } from './raster.js';
 import { Rasterizer, firstPoints } from './rasterizer.js';
+import { placeOnCanvas, runReplay } from './replay.js';
 import { Scheduler } from './scheduler.js';
 import { download, toNdjsonLine, toPngBlob } from './share.js';
 import {
@@ -49,11 +50,6 @@ const state = {
 };
 const corrections = new Corrections();
 
-// A replay draws the whole loaded drawing in this long, however many points it has.
-const REPLAY_MILLISECONDS = 2000;
-// A loaded drawing is in the dataset's 0..255 units; it is shown with this margin (in drawing units) on
-// each side of the canvas, as a person leaves one.
-const REPLAY_MARGIN = 12;
 // The same bound as the server's request body: an ndjson line within the limits is far smaller.
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 // Taught drawings go through the model this many at a time, the page free for input between batches.
@@ -252,42 +248,25 @@ document.getElementById('download-ndjson').addEventListener('click', () => attem
 }, { near: 'share' }));
 
 /**
- * Draw a loaded drawing point by point, with live guesses, as if it were drawn now, in REPLAY_MILLISECONDS
- * whatever its size: each frame shows the share of points that the elapsed time calls for. A frame costs
- * the points it adds (the canvas draws only those; the rasterizer, in its worker, has the whole drawing
- * and is asked for the first `shown` points), and guesses follow at the rasterizer's pace, the newest
- * frame winning. The drawing itself changes once, at the end (one undoable step); until then Undo, Clear,
- * Escape or a new stroke stop the replay (see actions and strokestart). Resolves true when it ran to its end.
+ * Draw a loaded drawing point by point, with live guesses, as if it were drawn now (replay.js paces it by
+ * the clock). A frame costs the points it adds (the canvas draws only those; the rasterizer, in its worker,
+ * has the whole drawing and is asked for the first `shown` points), and guesses follow at the rasterizer's
+ * pace, the newest frame winning. The drawing itself changes once, at the end (one undoable step); until
+ * then Undo, Clear, Escape or a new stroke stop the replay (see actions and strokestart). Resolves true
+ * when it ran to its end.
  */
 function replay(loaded) {
-  const scale = (DRAWING_SIDE - 2 * REPLAY_MARGIN) / 255;
-  const place = (value) => Math.round((REPLAY_MARGIN + value * scale) * 100) / 100;
-  const strokes = loaded.map(([xs, ys]) => [xs.map(place), ys.map(place)]);
-  const total = pointCount(strokes);
+  const strokes = placeOnCanvas(loaded, DRAWING_SIDE);
   rasterizer.set(strokes);
-  return new Promise((resolve) => {
-    const started = performance.now();
-    let frames = 0;
-    const current = {
-      shown: 0, loaded: strokes, frames: 0, started, resolve,
-    };
-    state.replay = current;
-    ui.showHint(false);
-    const step = () => {
-      if (state.replay !== current) return; // Stopped: stopReplay resolved it.
-      frames += 1;
-      current.frames = frames;
-      const shown = Math.min(total, Math.max(1, Math.ceil((total * (performance.now() - started)) / REPLAY_MILLISECONDS)));
-      current.shown = shown;
-      canvas.showPoints(strokes, shown);
+  ui.showHint(false);
+  return runReplay(strokes, {
+    onStart: (current) => { state.replay = current; },
+    isCurrent: (current) => state.replay === current,
+    onFrame: (current) => {
+      canvas.showPoints(strokes, current.shown);
       scheduler.request();
-      if (shown < total) {
-        requestAnimationFrame(step);
-      } else {
-        stopReplay({ finish: true });
-      }
-    };
-    requestAnimationFrame(step);
+    },
+    onEnd: () => stopReplay({ finish: true }),
   });
 }
 
