@@ -1,0 +1,164 @@
+/**
+ * The "Teach it something new" panel: add the drawing to a taught class, rename or forget one, export and
+ * import taught drawings, and read stored drawings into means once after an update. How taught classes are
+ * kept and guessed is taught.js's; this is the panel's wiring, given the page's shared parts by main.js
+ * (createTeachingPanel), so that it holds no state of its own beyond them.
+ */
+
+import { download } from './share.js';
+import { MAX_IMPORT_DRAWINGS, SUGGESTED_DRAWINGS, nothingImported } from './taught.js';
+import * as ui from './ui.js';
+
+/**
+ * Wire the panel. `page`: the page's state, drawing and rasterizer; attempt (an action whose error becomes
+ * a message), featuresOf (features in batches), unreadable (words for skipped lines), drawingChanged,
+ * currentStrokes, scheduler; maxFileBytes, the largest file read. Returns what model loading calls:
+ * taughtChanged (show the taught classes and guess again) and rebuildTaught.
+ */
+export function createTeachingPanel(page) {
+  const {
+    state, drawing, rasterizer, attempt, featuresOf, unreadable, drawingChanged, currentStrokes, scheduler,
+    maxFileBytes,
+  } = page;
+
+  /**
+   * Make the taught classes' means from their stored drawings: once, after an update of the page or the
+   * model (the means name the model's hash) or when the drawings were changed outside the page. Rasterized
+   * in the worker and run through the model in batches, so the page stays usable; until it ends, taught
+   * classes are not guessed and cannot be changed.
+   */
+  async function rebuildTaught(taught) {
+    const { predictor } = state;
+    state.taughtBusy = true;
+    ui.showMessage('Reading the things taught in this browser…', { near: 'taught' });
+    try {
+      const skipped = await taught.rebuild(async (drawings) => {
+        const { bitmaps } = await rasterizer.prepare(drawings);
+        const ready = bitmaps.filter(Boolean);
+        const features = await featuresOf(predictor, ready);
+        let next = 0;
+        return bitmaps.map((bitmap) => (bitmap ? features[next++] : null));
+      });
+      if (state.taught !== taught) return; // another model was picked meanwhile
+      if (skipped > 0) {
+        ui.showMessage(`${unreadable(skipped)} skipped among the taught drawings; they are kept in this browser as they are.`,
+          { error: true, near: 'taught' });
+      } else {
+        ui.showMessage('');
+      }
+    } catch (error) {
+      ui.showMessage(`Could not read the things taught in this browser: ${error.message}.`, { error: true, near: 'taught' });
+    } finally {
+      if (state.taught === taught) {
+        state.taughtBusy = false;
+        taughtChanged();
+      }
+    }
+  }
+
+  /**
+   * Show the taught classes from their stored means (no drawing is read or run through the model here, so
+   * this costs the same however many are stored), and guess the drawing again.
+   */
+  function taughtChanged() {
+    const { predictor, taught } = state;
+    const classes = predictor.canBeTaught ? taught.classes() : []; // none while they are rebuilt
+    state.taughtNames = classes.map(({ name }) => name);
+    state.taughtMeans = classes.length > 0 ? taught.meanFeatures() : [];
+    state.allLabels = [...state.labels, ...state.taughtNames];
+    const samples = { ...state.samples };
+    for (const { name, sample } of classes) if (sample) samples[name] = sample;
+    ui.showClasses(state.allLabels, samples);
+    ui.showTaught(classes.map(({ name, count }) => [name, count]), predictor.canBeTaught, SUGGESTED_DRAWINGS);
+    ui.enableTaughtAdd(!drawing.isEmpty);
+    if (currentStrokes().length > 0) scheduler.request();
+  }
+
+  // Teaching new classes: a name and a few drawings, kept in this browser for the model in use. While the
+  // taught classes are being read or imported (taughtBusy), changing them waits.
+  function taughtIdle() {
+    if (state.taughtBusy) throw new Error('the taught things are still being read; try again in a moment');
+  }
+
+  document.getElementById('taught-add').addEventListener('click', () => attempt('teach it', async () => {
+    const name = document.getElementById('taught-name').value;
+    if (drawing.isEmpty) return;
+    taughtIdle();
+    const { taught, predictor } = state;
+    const checked = taught.checkNew(name);
+    if (checked instanceof Error) throw checked;
+    const { drawings: [normalized], bitmaps: [bitmap] } = await rasterizer.prepare([drawing.strokes]);
+    if (!normalized) throw new Error('the drawing is not within the limits');
+    const [features] = await predictor.features([bitmap]);
+    if (state.taught !== taught) return; // another model was picked meanwhile
+    const count = taught.add(checked, normalized, features);
+    const more = count < SUGGESTED_DRAWINGS ? ` Draw another one: about ${SUGGESTED_DRAWINGS} teach it well.` : '';
+    ui.showMessage(`Added a drawing of ${checked} (${count} so far).${more}`, { near: 'taught' });
+    drawing.clear();
+    drawingChanged();
+    taughtChanged();
+  }, { near: 'taught' }));
+  document.getElementById('taught-list').addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-action]');
+    if (!button) return;
+    const { name } = button.closest('li').dataset;
+    if (button.dataset.action === 'delete') {
+      attempt(`forget ${name}`, () => {
+        taughtIdle();
+        state.taught.remove(name);
+        ui.showMessage(`Forgot ${name}.`, { near: 'taught' });
+        taughtChanged();
+      }, { near: 'taught' });
+    } else {
+      const newName = button.closest('li').querySelector('input').value;
+      attempt(`rename ${name}`, () => {
+        taughtIdle();
+        ui.showMessage(`Renamed ${name} to ${state.taught.rename(name, newName)}.`, { near: 'taught' });
+        taughtChanged();
+      }, { near: 'taught' });
+    }
+  });
+  document.getElementById('taught-export').addEventListener('click', () => attempt('export them', () => {
+    const { text, skipped } = state.taught.toNdjson();
+    download(new Blob([text], { type: 'application/x-ndjson' }), `taught-${state.modelId}.ndjson`);
+    if (skipped > 0) {
+      ui.showMessage(`${unreadable(skipped)} left out of the export; kept in this browser as they are.`, { near: 'taught-files' });
+    }
+  }, { near: 'taught-files' }));
+  document.getElementById('taught-import').addEventListener('change', (event) => {
+    const [file] = event.target.files;
+    event.target.value = '';
+    if (file) attempt(`import ${file.name}`, () => importTaught(file), { after: 'Nothing was added.', near: 'taught-files' });
+  });
+
+  /**
+   * Import taught drawings from an ndjson file: at most MAX_IMPORT_DRAWINGS drawings (the lines after them
+   * are counted, not read), parsed and rasterized in the worker, run through the model in batches, and
+   * written in one step at the end, so that an import adds all it reports or nothing.
+   */
+  async function importTaught(file) {
+    if (file.size > maxFileBytes) throw new Error(`it is larger than ${maxFileBytes / 1024 / 1024} MB`);
+    taughtIdle();
+    const { taught, predictor } = state;
+    state.taughtBusy = true;
+    try {
+      ui.showMessage(`Importing ${file.name}…`, { near: 'taught-files' });
+      const parsed = await rasterizer.parse(await file.text(), MAX_IMPORT_DRAWINGS, state.labels);
+      const { accepted, refused } = taught.acceptImport(parsed.records);
+      if (accepted.length === 0) throw new Error(nothingImported(parsed));
+      const features = await featuresOf(predictor, accepted.map(({ index }) => parsed.bitmaps[index]));
+      if (state.taught !== taught) throw new Error('another model was picked meanwhile');
+      const added = taught.addMany(accepted, features);
+      const notes = [];
+      if (parsed.skipped + refused > 0) notes.push(`${parsed.skipped + refused} lines were not drawings of a new class`);
+      if (parsed.more > 0) notes.push(`an import reads at most ${MAX_IMPORT_DRAWINGS} drawings, so the last ${parsed.more} lines were not read`);
+      ui.showMessage(`Imported ${added} drawings from ${file.name}.${notes.length ? ` (${notes.join('; ')}.)` : ''}`,
+        { near: 'taught-files' });
+    } finally {
+      if (state.taught === taught) state.taughtBusy = false;
+      taughtChanged();
+    }
+  }
+
+  return { taughtChanged, rebuildTaught };
+}
