@@ -17,7 +17,6 @@ import { DRAWING_SIDE, DrawingCanvas } from './canvas.js';
 import { Corrections } from './corrections.js';
 import { Drawing } from './drawing.js';
 import { bindKeys } from './keys.js';
-import { createPredictor } from './model.js';
 import {
   chosenModel, listModels, modelTitle, rememberModel,
 } from './models.js';
@@ -27,9 +26,10 @@ import {
 import { Rasterizer, firstPoints } from './rasterizer.js';
 import { placeOnCanvas, runReplay } from './replay.js';
 import { Scheduler } from './scheduler.js';
+import { createModelSwitcher } from './switching.js';
 import { createTeachingPanel } from './teaching.js';
 import { download, toNdjsonLine, toPngBlob } from './share.js';
-import { TaughtClasses, besideSoftmax } from './taught.js';
+import { besideSoftmax } from './taught.js';
 import * as ui from './ui.js';
 
 const params = new URLSearchParams(window.location.search);
@@ -350,77 +350,6 @@ for (const [id, action] of Object.entries(actions)) {
 }
 bindKeys(document, actions);
 
-// Each useModel call's number: only the latest may make its model the one that guesses.
-let latestModelChoice = 0;
-
-/**
- * Load a model by id and make it the one that guesses; the drawing stays, and is guessed again. Calls may
- * overlap (a person picks A, then B while A loads): the last choice wins, whichever loads first, and an
- * overtaken call returns false having changed nothing (its model freed), so that A never runs with B selected.
- */
-async function useModel(id) {
-  latestModelChoice += 1;
-  const choice = latestModelChoice;
-  state.loadingModels += 1;
-  try {
-    return await loadModel(id, () => choice !== latestModelChoice);
-  } finally {
-    state.loadingModels -= 1;
-  }
-}
-
-async function loadModel(id, overtaken) {
-  const base = `models/${id}/`;
-  let metadata;
-  try {
-    const response = await fetch(`${base}metadata.json`);
-    if (!response.ok) throw new Error(`${base}metadata.json: ${response.status}`);
-    metadata = await response.json();
-  } catch (error) {
-    if (overtaken()) return false;
-    ui.showStatus(`The model could not be loaded (${error.message}). Reload to try again.`);
-    return false;
-  }
-  if (overtaken()) return false;
-  const predictor = await createPredictor({
-    modelUrl: `${base}model.json`,
-    modelId: id,
-    labels: metadata.labels,
-    backend: params.get('backend') || undefined,
-    mirrorAverage: metadata.mirror_average === true,
-  });
-  if (metadata.class_means && predictor.enableTeaching) {
-    try {
-      await predictor.enableTeaching(base, metadata.class_means);
-    } catch (error) {
-      console.info(`teaching new classes is unavailable: ${error.message}`);
-    }
-  }
-  if (overtaken()) {
-    predictor.dispose();
-    return false;
-  }
-  state.predictor = predictor;
-  state.modelId = id;
-  state.labels = metadata.labels;
-  state.threshold = metadata.confidence_threshold ?? 0.5;
-  state.taught = new TaughtClasses(globalThis.localStorage, id, metadata.labels, metadata.model_hash ?? '');
-  state.taughtBusy = false; // a rebuild or import for the model before this one ends on its own
-  state.backend = state.predictor.describe(); // Once: the backend does not change after loading.
-  ui.showInfo({ backend: state.backend, where: state.predictor.where, threshold: state.threshold });
-  document.body.dataset.backend = state.predictor.backend;
-  document.body.dataset.model = id;
-  if (currentStrokes().length === 0) ui.clearPredictions();
-  teaching.taughtChanged(); // which guesses the drawing again, if there is one, with the new model
-  if (state.taught.needsRebuild && predictor.canBeTaught) {
-    teaching.rebuildTaught(state.taught); // in the background: the page is ready meanwhile
-  } else if (state.taught.skipped > 0) {
-    ui.showMessage(`${unreadable(state.taught.skipped)} skipped among the taught drawings; `
-      + 'they are kept in this browser as they are.', { error: true, near: 'taught' });
-  }
-  return true;
-}
-
 async function start() {
   ui.openGalleryOnWideScreens();
   ui.setHistoryButtons(drawing);
@@ -461,10 +390,13 @@ document.getElementById('model-choice').addEventListener('change', async (event)
   if (await useModel(id)) document.body.dataset.ready = 'true';
 });
 
-// The teaching panel, given what it shares with the rest of the page.
+// The teaching panel and model switching, given what they share with the rest of the page.
 const teaching = createTeachingPanel({
   state, drawing, rasterizer, attempt, featuresOf, unreadable, drawingChanged, currentStrokes, scheduler,
   maxFileBytes: MAX_FILE_BYTES,
+});
+const useModel = createModelSwitcher({
+  state, teaching, unreadable, currentStrokes, backend: params.get('backend') || undefined,
 });
 
 window.sketch = {
