@@ -258,6 +258,8 @@ def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False)
             "training": {"seed": config["seed"], "epochs_run": metrics.get("epochs_run"),
                          "training_seconds": metrics.get("training_seconds")},
             "data": DATA_CREDIT,
+            # Models whose guesses shaped this one at training time (their credit and licence, from the run).
+            **({"teachers": config["teachers"]} if config.get("teachers") else {}),
             **({"class_means": means} if means else {}),
         }
         (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")

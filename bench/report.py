@@ -14,13 +14,14 @@ from bench.common import RESULTS, ROOT
 
 # Which document each section is pasted into (tests/test_docs.py reads this).
 DOCUMENTS = {"readme": "README.md", "results": "docs/results.md", "reliability": "docs/server.md",
-             "experiments": "docs/experiments.md", "routes": "docs/experiments.md"}
+             "experiments": "docs/experiments.md", "routes": "docs/experiments.md",
+             "body-parts": "docs/experiments.md"}
 # The results each section is made from; a section whose results are missing says so and exits 2.
 NEEDS = {"readme": ("accuracy", "browser_speed"),
          "results": ("browser_speed", "load_test", "page_hostile", "teach"),
          "reliability": ("hostile",), "experiments": ("accuracy", "quantization", "architectures", "python_speed",
                                                       "teach"),
-         "routes": ("routes",)}
+         "routes": ("routes",), "body-parts": ("body_parts",)}
 
 
 def load(name):
@@ -74,8 +75,9 @@ def accuracy_lines(accuracy):
 def body_parts_summary():
     """The few-shot body parts in one sentence (README), from runs/body-parts/metrics.json."""
     test = json.loads((ROOT / "runs" / "body-parts" / "metrics.json").read_text())["test"]
-    return ["The nine body parts from a few drawings each (`make body-parts`, measured by 5-fold over the "
-            f"drawings, each held out once with all its copies): **{100 * test['top1']:.1f} % top-1, "
+    return ["The nine body parts from a few drawings each and DoodleNet's guesses on them (`make body-parts`, "
+            "measured by 5-fold over the drawings, each held out once with all its copies): "
+            f"**{100 * test['top1']:.1f} % top-1, "
             f"{100 * test['top3']:.1f} % top-3** (the tutorial reached 90.15 % with 10,000 bitmaps a class; "
             "per class in [`docs/results.md`](docs/results.md)).", ""]
 
@@ -291,6 +293,35 @@ def routes_lines(routes):
     return lines + [""]
 
 
+def body_parts_lines(body_parts):
+    """docs/experiments.md's table of the body-parts variants (issue 20): 5-fold over three seeds, each
+    paired with today's recipe on the same drawings."""
+    seeds = list(body_parts["seeds"])
+    lines = [f"The body parts from few drawings, each variant at seeds {', '.join(map(str, seeds))} "
+             f"(`python -m bench.body_parts`): {body_parts['evaluation']}. Teacher: {body_parts['teacher']}. "
+             "Each cell: top-1 / top-3, then the drawings only the variant and only the labels-only recipe get "
+             "right, and McNemar's exact p.", "",
+             "| variant | " + " | ".join(f"seed {seed}" for seed in seeds) + " | mean |",
+             "|---|" + "---|" * (len(seeds) + 1)]
+    for name, variant in body_parts["variants"].items():
+        cells = []
+        for seed in seeds:
+            figure = variant["seeds"][str(seed)]
+            cell = f"{100 * figure['top1']:.1f} / {100 * figure['top3']:.1f}"
+            if name != "today":
+                cell += (f" (+{figure['only_variant_right']}/-{figure['only_today_right']}, "
+                         f"p {'< 0.001' if figure['mcnemar_p'] < 0.001 else format(figure['mcnemar_p'], '.2g')})")
+            cells.append(cell)
+        lines.append(f"| {name} | " + " | ".join(cells)
+                     + f" | {100 * variant['mean_top1']:.1f} / {100 * variant['mean_top3']:.1f} |")
+    alone = body_parts["doodlenet_alone_nine_way"][str(seeds[0])]
+    lines += ["", f"DoodleNet alone, nine-way, on the same drawings: {100 * alone['top1']:.1f} % top-1, "
+              f"{100 * alone['top3']:.1f} % top-3 (public drawings it may have learned from). The shipped "
+              f"recipe: teacher weight {body_parts['shipped_settings']['teacher_weight']}, mirror copies "
+              f"{'on' if body_parts['shipped_settings']['mirror_copies'] else 'off'}.", ""]
+    return lines
+
+
 def section_lines(section, results):
     """The Markdown of one section, from the loaded results it NEEDS."""
     if section == "readme":
@@ -306,6 +337,8 @@ def section_lines(section, results):
         return (leftover_cue_lines(results["accuracy"]) + quantization_lines(results["quantization"])
                 + architectures_lines(results["architectures"]) + python_speed_lines(results["python_speed"])
                 + teaching_methods_lines(results["teach"]))
+    if section == "body-parts":
+        return body_parts_lines(results["body_parts"])
     return routes_lines(results["routes"])
 
 

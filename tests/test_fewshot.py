@@ -2,6 +2,7 @@
 like any run, one-line errors, and the committed body-parts model."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from training import fewshot, raster
 from training.webmodel import guess_probabilities, load_web_model
 
 BODY_PARTS = ["eye", "arm", "face", "finger", "hand", "leg", "mouth", "nose", "ear"]
+DOODLENET = SHARED_DATA.parent.parent / "anchors" / "doodlenet"
 
 
 def test_augmented_copies_are_seeded_valid_drawings():
@@ -23,6 +25,27 @@ def test_augmented_copies_are_seeded_valid_drawings():
         assert 1 <= len(copy) <= len(drawing)
         assert len(raster.rasterize(copy)) == raster.IMAGE_SIZE ** 2
     assert len({json.dumps(copy) for copy in first}) == 20  # every copy differs
+
+
+def test_a_fold_trains_on_no_copy_or_teacher_guess_of_its_held_out_drawings():
+    """training_rows: the copies (both views) and teacher guesses of the drawings kept, plus every bitmap."""
+    drawings, copies, classes = 6, 3, 2
+    owner = np.repeat(np.arange(drawings), copies + 1)
+    # Each row's feature and teacher guess carry the drawing it was made from (bitmaps: -1), to be read back.
+    material = {"class_names": ["a", "b"], "drawings": drawings, "labels": np.array([0, 0, 0, 1, 1, 1]),
+                "copies": copies, "copy_owner": owner,
+                "copy_features": [owner[:, None].astype(np.float32)] * 2,
+                "copy_teacher": [np.repeat(owner[:, None], classes, axis=1).astype(np.float32)] * 2,
+                "bitmap_features": np.full((5, 1), -1, np.float32), "bitmap_labels": np.array([0, 0, 1, 1, 1]),
+                "bitmap_teacher": np.full((5, classes), -1, np.float32)}
+    keep = np.array([True, False, True, True, False, True])
+    for mirror, views in ((False, 1), (True, 2)):
+        features, labels, guesses = fewshot.training_rows(material, keep, {"mirror_copies": mirror})
+        seen = set(features[:, 0].astype(int)) | set(guesses.ravel().astype(int))
+        assert seen == {0, 2, 3, 5, -1}  # drawings 1 and 4 are held out: nothing of theirs
+        assert len(features) == len(labels) == len(guesses) == keep.sum() * (copies + 1) * views + 5
+    material["copy_teacher"] = material["bitmap_teacher"] = None  # no teacher: labels alone
+    assert fewshot.training_rows(material, keep, {"mirror_copies": True})[2] is None
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +76,36 @@ def test_a_fewshot_run_exports_and_loads_like_any_run(smoke_run, fewshot_data, t
     assert metadata["class_means"]["shape"] == [3, model.get_layer("flatten").output_shape[-1]]
 
 
+def test_a_teacher_is_credited_in_the_run_and_the_export(smoke_run, fewshot_data, tmp_path, capsys):
+    out = tmp_path / "taught"
+    status = fewshot.main(["--classes", "eye", "hand", "nose", "--data-dir", str(fewshot_data), "--base",
+                           str(smoke_run), "--teacher", str(DOODLENET), "--out", str(out), "--copies", "1"])
+    assert status == 0, capsys.readouterr().err
+    config = json.loads((out / "config.json").read_text())
+    assert config["settings"]["teacher_weight"] == fewshot.FEWSHOT_DEFAULTS["teacher_weight"] > 0
+    assert config["teachers"] == [fewshot.TEACHER_CREDITS["doodlenet"]] and config["teachers"][0]["licence"] == "MIT"
+    export.export(out, tmp_path / "web", "uint8")
+    metadata = json.loads((tmp_path / "web" / "metadata.json").read_text())
+    assert metadata["teachers"] == config["teachers"]
+    assert not any("doodlenet" in path.name.lower() for path in (tmp_path / "web").iterdir())  # credit, not weights
+    # A class the teacher does not know is refused before any work, by name.
+    capsys.readouterr()
+    (fewshot_data / "strokes" / "blorp.ndjson").write_text((fewshot_data / "strokes" / "eye.ndjson").read_text())
+    status = fewshot.main(["--classes", "eye", "blorp", "--data-dir", str(fewshot_data), "--base", str(smoke_run),
+                           "--teacher", str(DOODLENET), "--out", str(tmp_path / "refused")])
+    (fewshot_data / "strokes" / "blorp.ndjson").unlink()  # the module's other tests share the folder
+    error = capsys.readouterr().err
+    assert status == 2 and "does not know the classes 'blorp'" in error and len(error.splitlines()) == 1
+    assert not (tmp_path / "refused").exists()
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["--classes", "eye", "unicorn"], "no stroke drawings for class 'unicorn'"),
     (["--classes", "eye", "hand", "--extra-strokes", "nowhere.ndjson"], "--extra-strokes file nowhere.ndjson does not exist"),
     (["--classes", "solo"], None),
     (["--preset", "body-parts", "--classes", "eye"], "give either --classes or --preset"),
     (["--classes", "eye", "hand", "--copies", "-1"], "--copies must be at least 0, got -1"),
+    (["--classes", "eye", "hand", "--teacher", "nowhere"], "--teacher nowhere is not a TF.js layers model folder"),
 ])
 def test_bad_input_is_one_line(fewshot_data, smoke_run, tmp_path, capsys, arguments, message):
     if message is None:  # a class with one drawing: refused before any work
@@ -102,8 +149,14 @@ def test_the_committed_body_parts_model():
     stroke_only = [count for name, count in metrics["drawings"].items() if name not in ("eye", "hand", "nose")]
     assert (min(stroke_only), max(stroke_only)) == (12, 29)
     assert metadata["class_means"]["shape"] == [9, 1152]
+    # Taught by DoodleNet (issue 20): credited with its licence in the run and the export, its weights not shipped.
+    assert config["settings"]["teacher_weight"] > 0 and Path(config["teacher"]).name == "doodlenet"
+    assert [teacher["licence"] for teacher in config["teachers"]] == ["MIT"]
+    assert metadata["teachers"] == config["teachers"] and "DoodleNet" in metadata["teachers"][0]["name"]
+    assert metadata["size_bytes"] <= 240_000
 
 
+@pytest.mark.timeout(900)  # a whole `make body-parts` with DoodleNet's guesses: about 2 to 5 minutes on 2 cores
 def test_make_body_parts_rebuilds_the_committed_model(tmp_path):
     """What `make body-parts` runs, into a temporary folder: the committed model's decisions and values.
 
@@ -119,14 +172,15 @@ def test_make_body_parts_rebuilds_the_committed_model(tmp_path):
     import subprocess
     import sys
 
-    for command in (["-m", "training.fewshot", "--preset", "body-parts", "--out", str(tmp_path / "run")],
+    for command in (["-m", "training.fewshot", "--preset", "body-parts", "--teacher", str(DOODLENET),
+                     "--out", str(tmp_path / "run")],
                     ["export.py", str(tmp_path / "run"), "--out", str(tmp_path / "web"), "--quantize", "uint8"]):
         subprocess.run([sys.executable, *command], cwd=ROOT, check=True, capture_output=True, timeout=900)
     committed_folder, rebuilt_folder = ROOT / "web" / "model-body-parts", tmp_path / "web"
     committed_run = json.loads((ROOT / "runs" / "body-parts" / "config.json").read_text())
     rebuilt_run = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert {key: rebuilt_run[key] for key in ("model", "classes", "seed", "settings", "extra_strokes")} == {
-        key: committed_run[key] for key in ("model", "classes", "seed", "settings", "extra_strokes")}
+    same = ("model", "classes", "seed", "settings", "extra_strokes", "teachers")
+    assert {key: rebuilt_run[key] for key in same} == {key: committed_run[key] for key in same}
 
     committed, rebuilt = (json.loads((folder / "model.json").read_text()) for folder in (committed_folder, rebuilt_folder))
     assert rebuilt["modelTopology"] == committed["modelTopology"]

@@ -1,6 +1,6 @@
 """A model for new classes from a few stroke drawings each, on top of the shipped network's features.
 
-    python -m training.fewshot --preset body-parts --out runs/body-parts      # then export.py as any run
+    python -m training.fewshot --preset body-parts --teacher ../shared/anchors/doodlenet --out runs/body-parts
     python -m training.fewshot --classes arm spiral --extra-strokes taught-shipped.ndjson --out runs/mine
 
 For classes with only a handful of drawings (the shared stroke files hold 10 to 29 per class), training a
@@ -8,13 +8,25 @@ network is out of the question, but the shipped network already turns a sketch i
 (its flattened 3x3x128 grid) that separate shapes well. So each drawing is multiplied by stroke-level
 augmentation through our own rasterizer (the same geometry the page produces), the frozen network turns
 every copy into features, and a new softmax layer learns the classes from them. Classes that also have
-bitmaps contribute a sample of those. Nothing is fine-tuned: on a few hundred drawings the extra
+bitmaps contribute a sample of those, and every copy also joins as its mirror image (a body part means the same
+mirrored). Nothing is fine-tuned: on a few hundred drawings the extra
 parameters would mostly learn the drawings by heart.
 
 Classes taught in the page, exported as ndjson, feed it with --extra-strokes: their drawings join their
 classes' stroke files (a class may have only those). Accuracy is measured without a test split: K-fold over the stroke drawings (every drawing is held out
 once, with all the copies made from it), and written per class into metrics.json like any run's test
-figures. The run folder (model.h5, config.json, metrics.json) exports with export.py and serves with
+figures.
+
+A teacher (--teacher, a TF.js layers model folder with class_names.txt, such as ml5's DoodleNet in
+../shared/anchors/doodlenet, MIT) makes the head's targets the teacher's guess for each copy and bitmap (mixed
+with the label by settings["teacher_weight"]), restricted to this run's classes and renormalized: the teacher
+learned the body parts from far more drawings than the dozen here, and its probabilities for the wrong classes say which copies look alike. The
+teacher is frozen (nothing it reads changes it), so it reads every copy once; each K-fold head is given the
+guesses for its own training copies only, and a held-out drawing's copies reach no head, as input or as target.
+Its weights are read at training time and are not part of the run. The run's config.json names it
+("teachers"), and export.py copies that credit into metadata.json.
+
+The run folder (model.h5, config.json, metrics.json) exports with export.py and serves with
 serve.py --model unchanged. Bad input exits with status 2 and one line.
 """
 
@@ -52,6 +64,24 @@ FEWSHOT_DEFAULTS = {
     "point_noise": 1.5,        # units, per point
     "drop_stroke": 0.15,       # chance of leaving out each stroke of a drawing with several
     "truncate_stroke": 0.25,   # chance of stopping the last stroke short
+    "mirror_copies": True,     # every copy also joins as its mirror image; bench/body_parts.py measures it
+    # Share of a target taken from the teacher's guess (with --teacher; else 0). All of it: DoodleNet's guess for a
+    # copy beat the copy's label as a target at every seed (bench/body_parts.py), since a copy cut short or
+    # sheared may no longer look like its class, and the teacher says so; the labels still weight the classes.
+    "teacher_weight": 1.0,
+}
+
+# Credit for the teachers this module knows, by folder name: what config.json and the export's metadata say.
+TEACHER_CREDITS = {
+    "doodlenet": {
+        "name": "DoodleNet (ml5.js), 345 Quick, Draw! classes",
+        "url": "https://github.com/ml5js/ml5-data-and-models/tree/0612a3e7c51cbffdc5db701dff49d16d1ac26fa8/"
+               "models/doodlenet",
+        "licence": "MIT",
+        "licence_notice": "Copyright (c) 2018 ml5",
+        "use": "soft targets at training time (its guesses restricted to this model's classes); its weights are "
+               "not shipped",
+    },
 }
 
 
@@ -104,6 +134,38 @@ def load_drawings(strokes_dir, class_names, extra_paths=()):
     return drawings, np.array(labels, dtype=np.int32)
 
 
+def teacher_class_names(folder):
+    """The teacher's output order from its class_names.txt (comma- or line-separated, `_` for spaces)."""
+    text = (Path(folder) / "class_names.txt").read_text()
+    return [name.strip().replace("_", " ") for name in (text.split(",") if "," in text else text.splitlines())
+            if name.strip()]
+
+
+def check_teacher(folder, class_names):
+    """ValueError unless folder is a teacher that knows every class; returns its credit."""
+    folder = Path(folder)
+    if not (folder / "model.json").is_file() or not (folder / "class_names.txt").is_file():
+        raise ValueError(f"--teacher {folder} is not a TF.js layers model folder with class_names.txt")
+    unknown = [name for name in class_names if name not in teacher_class_names(folder)]
+    if unknown:
+        raise ValueError(f"--teacher {folder} does not know the classes {', '.join(map(repr, unknown))}")
+    return TEACHER_CREDITS.get(folder.name.lower(), {"name": folder.name, "licence": "unknown"})
+
+
+def load_teacher(folder, class_names):
+    """A function from model inputs (ink = 1, as ours and DoodleNet's) to the teacher's guesses restricted to
+    class_names and renormalized to sum to 1."""
+    from training.webmodel import load_layers_model
+
+    model = load_layers_model(folder)
+    columns = [teacher_class_names(folder).index(name) for name in class_names]
+
+    def guess(images):
+        chosen = model.predict(images, batch_size=512, verbose=0)[:, columns].astype(np.float64)
+        return (chosen / np.maximum(chosen.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    return guess
+
+
 def build_head(num_features, num_classes, dropout_rate, seed):
     import tf_keras as keras
     from tf_keras import layers
@@ -112,17 +174,20 @@ def build_head(num_features, num_classes, dropout_rate, seed):
                              layers.Dense(num_classes, activation="softmax", name="fewshot_probabilities")])
 
 
-def train_head(features, labels, num_classes, settings, seed):
-    """A softmax layer on the features, every class weighted equally whatever its number of examples."""
+def train_head(features, labels, num_classes, settings, seed, teacher_guesses=None):
+    """A softmax layer on the features, every class weighted equally whatever its number of examples. With
+    teacher_guesses (one row of class probabilities per example), the targets are the labels mixed with them."""
     import tf_keras as keras
 
     keras.utils.set_random_seed(seed)
     head = build_head(features.shape[1], num_classes, settings["dropout_rate"], seed)
     counts = np.bincount(labels, minlength=num_classes)
     weights = (len(labels) / (num_classes * counts))[labels]
-    head.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]),
-                 loss="sparse_categorical_crossentropy")
-    head.fit(features, labels, sample_weight=weights, epochs=settings["epochs"], batch_size=256, verbose=0,
+    targets = np.eye(num_classes, dtype=np.float32)[labels]
+    if teacher_guesses is not None and settings["teacher_weight"] > 0:
+        targets = (1 - settings["teacher_weight"]) * targets + settings["teacher_weight"] * teacher_guesses
+    head.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), loss="categorical_crossentropy")
+    head.fit(features, targets, sample_weight=weights, epochs=settings["epochs"], batch_size=256, verbose=0,
              shuffle=True)
     return head
 
@@ -135,6 +200,80 @@ def fold_of_each_drawing(labels, folds, seed):
         members = rng.permutation(np.nonzero(labels == class_id)[0])
         fold[members] = np.arange(len(members)) % folds
     return fold
+
+
+def prepare(config, teacher=None):
+    """What every head of a run learns from: the features of each drawing's copies (and their mirror images),
+    of the sampled bitmaps, and the teacher's guesses for them (None without a teacher)."""
+    import tf_keras as keras
+
+    settings = config["settings"]
+    class_names = config["classes"]
+    base = keras.models.load_model(Path(config["base"]) / "model.h5", compile=False)
+    extractor = keras.Model(base.input, base.get_layer(FEATURE_LAYER).output)
+    drawings, labels = load_drawings(config["strokes_dir"], class_names, config["extra_strokes"])
+    rng = np.random.default_rng(config["seed"])
+    copies = settings["copies_per_drawing"]
+    # Row r of the copies belongs to drawing r // (copies + 1); the first copy of each is the drawing itself.
+    all_copies = [copy for drawing in drawings for copy in [drawing] + [augment(drawing, rng, settings)
+                                                                        for _ in range(copies)]]
+    copy_images = quickdraw.drawings_input(all_copies)
+    # Mirror images double the rows, so they are only made when the recipe uses them.
+    views = [copy_images, copy_images[:, :, ::-1]] if settings["mirror_copies"] else [copy_images]
+
+    def features_of(images):
+        return extractor.predict(images, batch_size=512, verbose=0)
+    material = {"class_names": class_names, "drawings": len(drawings), "labels": labels, "copies": copies,
+                "copy_owner": np.repeat(np.arange(len(drawings)), copies + 1),
+                "copy_features": [features_of(view) for view in views],
+                "copy_teacher": [teacher(view) for view in views] if teacher else None}
+    material["drawing_features"] = material["copy_features"][0][::copies + 1]
+    bitmap_images, bitmap_labels = [], []
+    for class_id, name in enumerate(class_names):
+        path = quickdraw.class_file(config["data_dir"], name) if Path(config["data_dir"]).is_dir() else None
+        if path is None:
+            continue
+        rows = quickdraw.open_bitmaps(path)
+        chosen = np.sort(rng.choice(len(rows), size=min(settings["bitmaps_per_class"], len(rows)), replace=False))
+        bitmap_images.append(quickdraw.model_input(rows[chosen]))
+        bitmap_labels.append(np.full(len(chosen), class_id, dtype=np.int32))
+    bitmap_images = np.concatenate(bitmap_images) if bitmap_images else np.zeros((0, 28, 28, 1), np.float32)
+    material["bitmap_labels"] = np.concatenate(bitmap_labels) if bitmap_labels else np.zeros(0, dtype=np.int32)
+    material["bitmap_features"] = (features_of(bitmap_images) if len(bitmap_images)
+                                   else np.zeros((0, material["drawing_features"].shape[1]), np.float32))
+    material["bitmap_teacher"] = (teacher(bitmap_images) if len(bitmap_images) else
+                                  np.zeros((0, len(class_names)), np.float32)) if teacher else None
+    return material
+
+
+def training_rows(material, keep_drawing, settings):
+    """(features, labels, teacher guesses or None) of the copies of the drawings kept, in every view the
+    settings use, and of the bitmaps."""
+    rows = keep_drawing[material["copy_owner"]]
+    views = len(material["copy_features"]) if settings["mirror_copies"] else 1
+    features = [view[rows] for view in material["copy_features"][:views]] + [material["bitmap_features"]]
+    labels = [material["labels"][material["copy_owner"]][rows]] * views + [material["bitmap_labels"]]
+    guesses = None
+    if material["copy_teacher"] is not None:
+        guesses = np.concatenate([view[rows] for view in material["copy_teacher"][:views]] +
+                                 [material["bitmap_teacher"]])
+    return np.concatenate(features), np.concatenate(labels), guesses
+
+
+def kfold_probabilities(material, settings, seed, verbose=False):
+    """Every drawing predicted once by a head that never saw it nor any copy of it, nor a teacher's guess for
+    them: (probabilities, fold of each drawing)."""
+    labels = material["labels"]
+    fold = fold_of_each_drawing(labels, settings["folds"], seed)
+    held_out = np.zeros((material["drawings"], len(material["class_names"])), dtype=np.float32)
+    for index in range(settings["folds"]):
+        features, targets, guesses = training_rows(material, fold != index, settings)
+        head = train_head(features, targets, len(material["class_names"]), settings, seed + index, guesses)
+        held_out[fold == index] = head.predict(material["drawing_features"][fold == index], verbose=0)
+        if verbose:
+            print(f"fold {index + 1} of {settings['folds']}: "
+                  f"{np.mean(held_out[fold == index].argmax(1) == labels[fold == index]):.3f}", file=sys.stderr)
+    return held_out, fold
 
 
 def build(config, out, verbose=True):
@@ -150,51 +289,22 @@ def build(config, out, verbose=True):
     started = time.perf_counter()
     settings = config["settings"]
     class_names = config["classes"]
-    base = keras.models.load_model(Path(config["base"]) / "model.h5", compile=False)
-    extractor = keras.Model(base.input, base.get_layer(FEATURE_LAYER).output)
-    drawings, labels = load_drawings(config["strokes_dir"], class_names, config["extra_strokes"])
-    rng = np.random.default_rng(config["seed"])
-    copies = settings["copies_per_drawing"]
-    # Row r of the copies belongs to drawing r // (copies + 1); the first copy of each is the drawing itself.
-    all_copies = [copy for drawing in drawings for copy in [drawing] + [augment(drawing, rng, settings)
-                                                                        for _ in range(copies)]]
-    copy_features = extractor.predict(quickdraw.drawings_input(all_copies), batch_size=512, verbose=0)
-    copy_owner = np.repeat(np.arange(len(drawings)), copies + 1)
-    drawing_features = copy_features[::copies + 1]
-    bitmap_features, bitmap_labels = [], []
-    for class_id, name in enumerate(class_names):
-        path = quickdraw.class_file(config["data_dir"], name) if Path(config["data_dir"]).is_dir() else None
-        if path is None:
-            continue
-        rows = quickdraw.open_bitmaps(path)
-        chosen = np.sort(rng.choice(len(rows), size=min(settings["bitmaps_per_class"], len(rows)), replace=False))
-        bitmap_features.append(extractor.predict(quickdraw.model_input(rows[chosen]), batch_size=512, verbose=0))
-        bitmap_labels.append(np.full(len(chosen), class_id, dtype=np.int32))
-    bitmap_features = np.concatenate(bitmap_features) if bitmap_features else np.zeros((0, copy_features.shape[1]))
-    bitmap_labels = np.concatenate(bitmap_labels) if bitmap_labels else np.zeros(0, dtype=np.int32)
-
-    # K-fold: every drawing is predicted once by a head that never saw it nor any copy of it.
-    fold = fold_of_each_drawing(labels, settings["folds"], config["seed"])
-    held_out = np.zeros((len(drawings), len(class_names)), dtype=np.float32)
-    for index in range(settings["folds"]):
-        training_rows = fold[copy_owner] != index
-        features = np.concatenate([copy_features[training_rows], bitmap_features])
-        targets = np.concatenate([labels[copy_owner][training_rows], bitmap_labels])
-        head = train_head(features, targets, len(class_names), settings, config["seed"] + index)
-        held_out[fold == index] = head.predict(drawing_features[fold == index], verbose=0)
-        if verbose:
-            print(f"fold {index + 1} of {settings['folds']}: "
-                  f"{np.mean(held_out[fold == index].argmax(1) == labels[fold == index]):.3f}", file=sys.stderr)
+    teacher = load_teacher(config["teacher"], class_names) if config.get("teacher") else None
+    material = prepare(config, teacher)
+    labels = material["labels"]
+    held_out, _ = kfold_probabilities(material, settings, config["seed"], verbose)
     evaluation = classification_metrics(held_out, labels, class_names)
 
-    head = train_head(np.concatenate([copy_features, bitmap_features]),
-                      np.concatenate([labels[copy_owner], bitmap_labels]), len(class_names), settings,
-                      config["seed"])
+    features, targets, guesses = training_rows(material, np.ones(material["drawings"], dtype=bool), settings)
+    head = train_head(features, targets, len(class_names), settings, config["seed"], guesses)
+    base = keras.models.load_model(Path(config["base"]) / "model.h5", compile=False)
+    extractor = keras.Model(base.input, base.get_layer(FEATURE_LAYER).output)
     x = layers.Dropout(settings["dropout_rate"], name="fewshot_dropout")(extractor.output)
     outputs = layers.Dense(len(class_names), activation="softmax", name="fewshot_probabilities")(x)
     model = keras.Model(base.input, outputs, name="fewshot")
     model.get_layer("fewshot_probabilities").set_weights(head.layers[-1].get_weights())
     model.save(out / "model.h5", include_optimizer=False)
+    bitmap_labels = material["bitmap_labels"]
     metrics = {
         "model": config["model"],
         "parameters": int(model.count_params()),
@@ -227,6 +337,8 @@ def main(argv=None):
     parser.add_argument("--extra-strokes", nargs="*", default=[],
                         help="ndjson files of labelled drawings (things taught in the page, exported) added to "
                              "their classes")
+    parser.add_argument("--teacher", help="a TF.js layers model folder with class_names.txt whose guesses join "
+                                          "the targets, e.g. ../shared/anchors/doodlenet")
     args = parser.parse_args(argv)
     out = OutputFolder(args.out, owned=lambda name: name in RUN_FILES, tool="training.fewshot",
                        overwrite=args.overwrite)
@@ -246,6 +358,7 @@ def main(argv=None):
                 raise ValueError(f"--extra-strokes file {path} does not exist")
         extra_strokes = [str(Path(path).resolve()) for path in args.extra_strokes]
         load_drawings(strokes_dir, class_names, extra_strokes)
+        teachers = [check_teacher(args.teacher, class_names)] if args.teacher else []
         out.check()
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -253,7 +366,11 @@ def main(argv=None):
     config = {"model": "fewshot", "classes": class_names, "seed": args.seed,
               "base": str(Path(args.base).resolve()), "data_dir": str(Path(args.data_dir).resolve()),
               "strokes_dir": str(strokes_dir.resolve()), "extra_strokes": extra_strokes,
-              "settings": FEWSHOT_DEFAULTS | {"copies_per_drawing": args.copies}}
+              "teacher": str(Path(args.teacher).resolve()) if args.teacher else None, "teachers": teachers,
+              # Without a teacher the targets are the labels alone, and the settings say so.
+              "settings": FEWSHOT_DEFAULTS | {"copies_per_drawing": args.copies,
+                                              "teacher_weight": FEWSHOT_DEFAULTS["teacher_weight"] if args.teacher
+                                              else 0.0}}
     start_tensorflow_quietly()
     try:
         with out.staging() as staging:
