@@ -75,6 +75,20 @@ def machine():
     return {"cores": os.cpu_count(), "python": sys.version.split()[0]}
 
 
+def wait_until_healthy(process, url, seconds=90):
+    """Poll url's /healthz until it answers (a server process starting up); kill the process and raise
+    RuntimeError, with its exit status, if it does not within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the server did not answer /healthz within {seconds} s (exit status {process.poll()})")
+
+
 class LiveServer:
     """serve.py (waitress) on a free loopback port, for as long as the with-block lasts."""
 
@@ -89,15 +103,8 @@ class LiveServer:
         self.process = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--port", str(self.port),
                                          *self.args], cwd=ROOT, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "healthz", timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.process.kill()
-        raise RuntimeError(f"serve.py did not answer /healthz within 90 s (exit status {self.process.poll()})")
+        wait_until_healthy(self.process, self.url)
+        return self
 
     def __exit__(self, *exc):
         self.process.terminate()

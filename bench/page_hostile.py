@@ -26,10 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from bench.common import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer, machine, percentiles, shared_drawings, write_result
+from bench.common import (CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer, machine, percentiles, shared_drawings,
+                          wait_until_healthy, write_result)
 from bench.shapes import zigzag
 from training import raster
 from training.raster import MAX_POINTS
@@ -134,15 +134,8 @@ class OtherWeb:
                 "threads=8, _quiet=True)")
         self.process = subprocess.Popen([sys.executable, "-c", code, str(ROOT), str(self.web), str(port)], cwd=ROOT,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "healthz", timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.process.kill()
-        raise RuntimeError("the server did not start")
+        wait_until_healthy(self.process, self.url)
+        return self
 
     def __exit__(self, *exc):
         self.process.terminate()

@@ -4,7 +4,6 @@ the stroke (sent in pieces) guesses as the page's own rasterizer does. Timings l
 """
 
 import json
-from pathlib import Path
 
 import pytest
 
