@@ -21,7 +21,6 @@ Timings are wall-clock on a machine that may be shared: noisy; compare within on
 
 import argparse
 import json
-import math
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 
 from bench.common import (CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer, machine, percentiles, shared_drawings,
                           wait_until_healthy, write_result)
-from bench.shapes import zigzag
+from bench.shapes import spiral_drawing, zigzag
 from training import raster
 from training.raster import MAX_POINTS
 
@@ -105,15 +104,6 @@ STORE = """async (lines) => {
     return { count, first_count_ms: firstCountMs, count_ms: countMs, save_ms: performance.now() - started, save_error: saveError,
              bytes: localStorage.getItem('sketch.corrections').length };
 }"""
-
-
-def spiral(turns, phase, points):
-    xs, ys = [], []
-    for i in range(points):
-        angle, radius = phase + turns * 2 * math.pi * i / (points - 1), 10 + 110 * i / (points - 1)
-        xs.append(round(128 + radius * math.cos(angle)))
-        ys.append(round(128 + radius * math.sin(angle)))
-    return [[xs, ys]]
 
 
 class OtherWeb:
@@ -246,7 +236,7 @@ def main(argv=None):
     parser.add_argument("--cases", nargs="*", default=["replay", "long_stroke", "import_small", "import_long", "store"])
     args = parser.parse_args(argv)
     compact = {"separators": (",", ":")}
-    small = [json.dumps({"word": f"curl {index % 3}", "drawing": raster.normalize(spiral(2 + index % 7 * 0.1, index % 5, 8))},
+    small = [json.dumps({"word": f"curl {index % 3}", "drawing": raster.normalize(spiral_drawing(2 + index % 7 * 0.1, index % 5, 8))},
                         **compact) for index in range(10_000)]
     long = [json.dumps({"word": f"comb {index % 4}", "drawing": zigzag(MAX_POINTS)}, **compact) for index in range(48)]
     results = {"machine": machine(), "web": str(args.web or ROOT / "web"), "cases": {}}

@@ -44,6 +44,17 @@ from training.raster import MAX_POINTS, MAX_STROKES
 SEARCHED = RESULTS / "searched_worst.json"
 
 
+def spiral_drawing(turns, phase, points=40):
+    """An outward spiral in 0..255 units, a thing the shipped model does not know: what the page tests and
+    bench.page_hostile teach it (turns and phase make each one a little different)."""
+    xs, ys = [], []
+    for i in range(points):
+        angle, radius = phase + turns * 2 * math.pi * i / (points - 1), 10 + 110 * i / (points - 1)
+        xs.append(round(128 + radius * math.cos(angle)))
+        ys.append(round(128 + radius * math.sin(angle)))
+    return [[xs, ys]]
+
+
 def zigzag(points=MAX_POINTS):
     return [[[0 if i % 2 == 0 else 255 for i in range(points)], list(range(points))]]
 

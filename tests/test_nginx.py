@@ -23,7 +23,7 @@ import pytest
 
 import serve
 from conftest import ROOT
-from test_server_hostile import BIG_FILE, DEADLINE, close_all, connections, running, wait_until
+from test_server_hostile import BIG_FILE, DEADLINE, close_all, connections, open_sockets, running, wait_until
 
 CONFIG = ROOT / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -81,21 +81,6 @@ def probe(port, path="/healthz", method="GET", body=None, headers=None, timeout=
         connection.close()
 
 
-def attackers(port, count, first_bytes=b"", receive_buffer=None):
-    sockets = []
-    for _ in range(count):
-        sock = socket.socket()
-        if receive_buffer:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        sock.settimeout(DEADLINE)
-        sock.bind(("127.0.0.1", 0))
-        sock.connect(("127.0.0.1", port))
-        if first_bytes:
-            sock.sendall(first_bytes)
-        sockets.append(sock)
-    return sockets
-
-
 def test_the_json_error_headers_are_serve_security_headers():
     """deploy/sketch-json-error.conf words nginx's refusals with the same headers as the app's."""
     text = (ROOT / "deploy" / "sketch-json-error.conf").read_text()
@@ -127,7 +112,7 @@ def test_slow_readers_hold_nothing_of_waitress(proxied):
     answers from waitress and holds them; /healthz and the page's files are answered meanwhile."""
     port, server = proxied
     request = f"GET {BIG_FILE} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * 20
-    crowd = attackers(port, 32, request, receive_buffer=4096)
+    crowd = open_sockets(port, 32, request, receive_buffer=4096)
     try:
         wait_until(lambda: server.task_dispatcher.active_count == 0 and all(
             channel.total_outbufs_len == 0 for channel in connections(server)),
@@ -148,7 +133,7 @@ def test_a_thousand_slow_clients_never_reach_waitress(proxied, first_bytes):
     """1,000 connections that send nothing, or half a request: nginx holds them all (waitress's limit is
     1,000), passes none of them on, and /healthz and the page's files are answered meanwhile."""
     port, server = proxied
-    crowd = attackers(port, 1000, first_bytes)
+    crowd = open_sockets(port, 1000, first_bytes)
     try:
         assert probe(port, "/healthz")[0] == 200
         assert probe(port, "/js/main.js")[0] == 200

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ARTIFACTS, ROOT
 from test_browser import draw, first_drawing, open_page, settled_guesses, wait_until
-from bench.shapes import zigzag
+from bench.shapes import spiral_drawing, zigzag
 from training import raster, train
 from training.raster import MAX_POINTS
 
@@ -367,18 +367,6 @@ def test_the_gallery_is_what_make_gallery_builds_from_official_drawings(tmp_path
     assert json.loads((tmp_path / "web" / "gallery.json").read_text())["samples"] == samples
 
 
-def spiral(turns, phase, points=40):
-    """A spiral drawing in 0..255 units: a thing the shipped model does not know."""
-    import math
-
-    xs, ys = [], []
-    for i in range(points):
-        angle, radius = phase + turns * 2 * math.pi * i / (points - 1), 10 + 110 * i / (points - 1)
-        xs.append(round(128 + radius * math.cos(angle)))
-        ys.append(round(128 + radius * math.sin(angle)))
-    return [[xs, ys]]
-
-
 def test_teaching_a_new_class_in_the_browser(sized, live_server, tmp_path):
     """Name a thing, add five drawings, and the guesses include it; renamed, kept, exported, deleted, imported."""
     page = open_page(sized[1], live_server)
@@ -386,12 +374,12 @@ def test_teaching_a_new_class_in_the_browser(sized, live_server, tmp_path):
     page.fill("#taught-name", "spiral")
     assert page.is_disabled("#taught-add")  # nothing drawn yet
     for index in range(5):
-        draw(page, spiral(2.5 + 0.2 * index, index))
+        draw(page, spiral_drawing(2.5 + 0.2 * index, index))
         page.click("#taught-add")
         # Cleared for the next one, once the drawing's features are made (the add is asynchronous).
         wait_until(page, "window.sketch.drawing.strokes.length === 0")
     assert "5 drawings" in page.inner_text("#taught-list")
-    draw(page, spiral(3.0, 2.5))
+    draw(page, spiral_drawing(3.0, 2.5))
     assert settled_guesses(page)[0][0] == "spiral"
     page.keyboard.press("Escape")
     draw(page, first_drawing("cat"))
@@ -402,7 +390,7 @@ def test_teaching_a_new_class_in_the_browser(sized, live_server, tmp_path):
     page.wait_for_selector("body[data-ready=true]", state="attached", timeout=60_000)
     assert page.evaluate("window.sketch.state.taughtNames") == ["swirl"]  # kept in this browser
     assert "swirl" in page.evaluate("document.getElementById('class-list').textContent")  # in the gallery
-    draw(page, spiral(3.0, 2.5))
+    draw(page, spiral_drawing(3.0, 2.5))
     assert settled_guesses(page)[0][0] == "swirl"
     page.evaluate("document.getElementById('taught-panel').open = true")
     with page.expect_download() as download_info:
@@ -493,7 +481,7 @@ def test_the_teaching_controls_sit_by_the_canvas_and_read_as_enabled(sized, live
     page = open_page(sized[1], live_server)
     page.evaluate("document.getElementById('taught-panel').open = true")
     page.fill("#taught-name", "spiral")
-    draw(page, spiral(2.5, 0))
+    draw(page, spiral_drawing(2.5, 0))
     canvas, add = box_of(page, "#canvas"), box_of(page, "#taught-add")
     assert add["bottom"] - (canvas["y"] + canvas["height"]) < 250
     # With the canvas in view to draw, Add is in view too: draw, add, draw again, without a scroll.

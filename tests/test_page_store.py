@@ -6,10 +6,10 @@ the taught classes' stored means, reading no drawing. Timings live in bench/page
 """
 
 import json
-import math
 
 import pytest
 
+from bench.shapes import spiral_drawing
 from test_browser import draw, first_drawing, open_page, settled_guesses, wait_until
 from training import raster
 
@@ -23,15 +23,6 @@ def desktop(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
     yield context
     context.close()
-
-
-def spiral(turns, phase, points=40):
-    xs, ys = [], []
-    for i in range(points):
-        angle, radius = phase + turns * 2 * math.pi * i / (points - 1), 10 + 110 * i / (points - 1)
-        xs.append(round(128 + radius * math.cos(angle)))
-        ys.append(round(128 + radius * math.sin(angle)))
-    return [[xs, ys]]
 
 
 def line(word, drawing):
@@ -59,14 +50,14 @@ def stored(page, key):
 def test_damaged_taught_lines_are_skipped_reported_and_kept(desktop, live_server):
     """Old data (no stored means: the page before issue 24) with damaged lines among good ones."""
     page = open_page(desktop, live_server)
-    good = [line("spiral", spiral(2.5 + 0.2 * index, index)) for index in range(5)]
+    good = [line("spiral", spiral_drawing(2.5 + 0.2 * index, index)) for index in range(5)]
     lines = good[:2] + DAMAGED + good[2:]
     reload_with(page, {TAUGHT: json.dumps(lines)})
     assert page.evaluate("window.sketch.state.taughtNames") == ["spiral"]
     assert f"{len(DAMAGED)} stored lines that could not be read were skipped" in page.inner_text("#message")
     assert stored(page, TAUGHT) == lines  # read, not rewritten
     assert stored(page, MEANS)["classes"][0]["count"] == 5
-    draw(page, spiral(3.0, 2.5))
+    draw(page, spiral_drawing(3.0, 2.5))
     assert settled_guesses(page)[0][0] == "spiral"
     page.keyboard.press("Escape")
     # Renaming and deleting rewrite the good lines only; the damaged ones stay, in their order.
@@ -162,7 +153,7 @@ def test_a_big_import_is_bounded_and_the_next_start_reads_no_drawing(desktop, li
     page = open_page(desktop, live_server)
     names = ["curl one", "curl two", "curl three"]
     path = tmp_path / "taught.ndjson"
-    path.write_text("".join(line(names[index % 3], spiral(2 + index % 7 * 0.1, index % 5, 12)) + "\n"
+    path.write_text("".join(line(names[index % 3], spiral_drawing(2 + index % 7 * 0.1, index % 5, 12)) + "\n"
                             for index in range(10_000)))
     page.evaluate("document.getElementById('taught-panel').open = true")
     page.set_input_files("#taught-import", str(path))
