@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Corrections } from '../../web/js/corrections.js';
 import { parseNdjson, toNdjsonLine } from '../../web/js/share.js';
+import { MemoryStorage } from './memory-storage.js';
 
 const strokes = [[[10, 60, 110], [20, 80, 20]], [[30], [30]]];
 
@@ -30,12 +31,8 @@ for (const [text, message] of [
 }
 
 test('corrections are stored as ndjson lines and survive a damaged store', () => {
-  const memory = new Map();
-  const storage = {
-    getItem: (key) => memory.get(key) ?? null,
-    setItem: (key, value) => memory.set(key, value),
-    removeItem: (key) => memory.delete(key),
-  };
+  const storage = new MemoryStorage();
+  const memory = storage.items;
   const corrections = new Corrections(storage);
   assert.equal(corrections.count, 0);
   corrections.add(strokes, 'cat');
@@ -55,33 +52,21 @@ test('corrections are stored as ndjson lines and survive a damaged store', () =>
 });
 
 test('a correction over the limits or into a full store throws and keeps what was there', () => {
-  const memory = new Map();
-  let full = false;
-  const storage = {
-    getItem: (key) => memory.get(key) ?? null,
-    setItem: (key, value) => {
-      if (full) throw Object.assign(new Error('quota'), { name: 'QuotaExceededError' });
-      memory.set(key, value);
-    },
-    removeItem: (key) => memory.delete(key),
-  };
+  const storage = new MemoryStorage();
+  const memory = storage.items;
   const corrections = new Corrections(storage);
   corrections.add(strokes, 'cat');
   const before = memory.get('sketch.corrections');
   assert.throws(() => corrections.add([[Array(5001).fill(1), Array(5001).fill(2)]], 'cat'), /too many points/);
-  full = true;
+  storage.full = true;
   assert.throws(() => corrections.add(strokes, 'dog'), (error) => error.name === 'StoreFullError' && /full/.test(error.message));
   assert.equal(memory.get('sketch.corrections'), before);
   assert.equal(corrections.count, 1);
 });
 
 test('the corrections are counted from their stored counts, and again when the lines changed behind the page', () => {
-  const memory = new Map();
-  const storage = {
-    getItem: (key) => memory.get(key) ?? null,
-    setItem: (key, value) => memory.set(key, value),
-    removeItem: (key) => memory.delete(key),
-  };
+  const storage = new MemoryStorage();
+  const memory = storage.items;
   const corrections = new Corrections(storage);
   corrections.add(strokes, 'cat');
   corrections.add(strokes, 'dog');

@@ -2,13 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NdjsonStore, StoreFullError, readLine } from '../../web/js/store.js';
-
-class MemoryStorage {
-  constructor() { this.items = new Map(); }
-  getItem(key) { return this.items.has(key) ? this.items.get(key) : null; }
-  setItem(key, value) { this.items.set(key, String(value)); }
-  removeItem(key) { this.items.delete(key); }
-}
+import { MemoryStorage } from './memory-storage.js';
 
 const good = (word) => JSON.stringify({ word, drawing: [[[0, 10], [0, 10]]] });
 
@@ -52,9 +46,7 @@ test('a full store throws StoreFullError and changes nothing', () => {
   const store = new NdjsonStore(storage, 'key');
   store.append([good('cat')]);
   const before = storage.getItem('key');
-  storage.setItem = () => {
-    throw Object.assign(new Error('The quota has been exceeded.'), { name: 'QuotaExceededError', code: 22 });
-  };
+  storage.full = true;
   assert.throws(() => store.append([good('dog')]), StoreFullError);
   assert.throws(() => store.rewrite(() => null), StoreFullError);
   assert.equal(storage.getItem('key'), before);
