@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ARTIFACTS, ROOT
 from test_browser import draw, first_drawing, open_page, settled_guesses, wait_until
-from bench.shapes import spiral_drawing, zigzag
+from bench.shapes import random_comb, spiral_drawing, zigzag
 from training import raster, train
 from training.raster import MAX_POINTS
 
@@ -201,6 +201,8 @@ def test_ndjson_export_and_replay_round_trip(sized, live_server, tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("", "empty"), ("{oops", "not JSON"), ('{"word": "cat"}', 'no "drawing"'),
     ('{"drawing": [[[1, 2], [3]]]}', "2 x values but 1 y values"),
+    # Over the bound on ink: refused on loading, as too many points are, not first when it is guessed.
+    (json.dumps({"word": "comb", "drawing": random_comb()}), "too much ink"),
 ])
 def test_bad_ndjson_changes_nothing(desktop, live_server, text, message):
     page = open_page(desktop, live_server)

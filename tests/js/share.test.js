@@ -24,6 +24,9 @@ for (const [text, message] of [
   ['[1, 2]', /no "drawing"/],
   ['{"drawing": [[[1, 2], [3]]]}', /not valid: stroke 0: 2 x values but 1 y values/],
   ['{"drawing": []}', /not valid/],
+  // A comb kept whole by the simplification: over the bound on ink, refused on loading as too many points are.
+  [JSON.stringify({ drawing: [[Array.from({ length: 5000 }, (_, i) => (i * 7919) % 256),
+    Array.from({ length: 5000 }, (_, i) => (i % 2) * 255)]] }), /not valid: too much ink: .* \(at most 150000\)/],
 ]) {
   test(`bad ndjson ${JSON.stringify(text)} says what is wrong`, () => {
     assert.throws(() => parseNdjson(text), message);

@@ -5,27 +5,16 @@
  * (a stroke in progress grows by its new points only), so no message grows with the drawing.
  */
 
-import { DrawingState, prepareMany, parseMany } from './rasterizer.js';
-import { parseNdjson } from './share.js';
+import { DrawingState, answer } from './rasterizer.js';
 
 const state = new DrawingState();
 
 self.addEventListener('message', ({ data }) => {
-  const { id, type } = data;
-  try {
-    if (type === 'rasterize-many') {
-      self.postMessage({ id, ...prepareMany(data.drawings) });
-    } else if (type === 'parse-one') {
-      self.postMessage({ id, ...parseNdjson(data.text) });
-    } else if (type === 'parse-many') {
-      self.postMessage({ id, ...parseMany(data.text, data.limit, data.refuse) });
-    } else if (type === 'rasterize') {
-      const result = state.rasterize(data.points);
-      self.postMessage({ id, ...result }, result.bitmap ? [result.bitmap.buffer] : []);
-    } else {
-      state.apply(data);
-    }
-  } catch (error) {
-    if (id !== undefined) self.postMessage({ id, error: error.message });
+  const { id, ...message } = data;
+  if (id === undefined) {
+    state.apply(message); // set or extend: the drawing changes, nothing is answered
+    return;
   }
+  const result = answer(state, message);
+  self.postMessage({ id, ...result }, result.bitmap ? [result.bitmap.buffer] : []);
 });

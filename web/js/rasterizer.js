@@ -162,6 +162,22 @@ function isJson(text) {
   }
 }
 
+/**
+ * The answer to one request ({type: 'rasterize' | 'rasterize-many' | 'parse-one' | 'parse-many', ...}), or
+ * {error}: what the worker posts back and what the page computes itself where no worker runs.
+ */
+export function answer(state, message) {
+  try {
+    if (message.type === 'rasterize') return state.rasterize(message.points);
+    if (message.type === 'rasterize-many') return prepareMany(message.drawings);
+    if (message.type === 'parse-one') return parseNdjson(message.text);
+    if (message.type === 'parse-many') return parseMany(message.text, message.limit, message.refuse);
+    return { error: `unknown request ${message.type}` };
+  } catch (error) {
+    return { error: error.message };
+  }
+}
+
 /** The page's handle on the worker (or, where it cannot start, on the same work done in the page). */
 export class Rasterizer {
   constructor() {
@@ -187,7 +203,7 @@ export class Rasterizer {
     this.worker = null;
     console.info(`rasterizing in the page (no worker: ${reason})`);
     // What was sent to the worker and not answered is done here instead.
-    for (const [id, { message }] of this.pending) this.settle({ id, ...this.local(message) });
+    for (const [id, { message }] of this.pending) this.settle({ id, ...answer(this.mirror, message) });
   }
 
   post(message) {
@@ -225,23 +241,12 @@ export class Rasterizer {
     return this.request({ type: 'parse-many', text, limit, refuse });
   }
 
-  local(message) {
-    try {
-      if (message.type === 'rasterize') return this.mirror.rasterize(message.points);
-      if (message.type === 'rasterize-many') return prepareMany(message.drawings);
-      if (message.type === 'parse-one') return parseNdjson(message.text);
-      return parseMany(message.text, message.limit, message.refuse);
-    } catch (error) {
-      return { error: error.message };
-    }
-  }
-
   request(message) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { message, resolve, reject });
       if (this.worker) this.worker.postMessage({ ...message, id });
-      else this.settle({ id, ...this.local(message) });
+      else this.settle({ id, ...answer(this.mirror, message) });
     });
   }
 

@@ -4,7 +4,9 @@
  */
 
 import { setInk, traceStroke } from './ink.js';
-import { normalize, validateDrawing } from './raster.js';
+import {
+  MAX_CROSSINGS, inkCrossings, normalize, tooMuchInkMessage, validateDrawing,
+} from './raster.js';
 
 /** One ndjson line in the dataset's simplified format: strokes normalized to 0..255 integers. */
 export function toNdjsonLine(strokes, word = '', now = new Date()) {
@@ -45,7 +47,12 @@ export function parseNdjson(text) {
   } catch (error) {
     throw new Error(`its drawing is not valid: ${error.message}`);
   }
-  return { word: typeof record.word === 'string' ? record.word : '', drawing: normalize(record.drawing) };
+  const drawing = normalize(record.drawing);
+  // The bound on ink holds for a loaded drawing as the limits on points and strokes do: refused on loading,
+  // not first when it is guessed.
+  const crossings = inkCrossings(drawing);
+  if (crossings > MAX_CROSSINGS) throw new Error(`its drawing is not valid: ${tooMuchInkMessage(crossings)}`);
+  return { word: typeof record.word === 'string' ? record.word : '', drawing };
 }
 
 /** The drawing as a PNG: dark ink on white, at `size` pixels square. */
