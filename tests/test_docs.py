@@ -142,3 +142,11 @@ def test_each_modules_documented_command_runs(tmp_path):
                                 timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
                                                   "TF_CPP_MIN_LOG_LEVEL": "3"})
         assert result.returncode == 0 and printed in result.stdout, (arguments, result.stderr[-500:])
+
+
+def test_make_run_takes_the_port_and_host_the_readme_shows():
+    """`make run PORT=8080 HOST=0.0.0.0` (README) passes both to serve.py (a dry run: nothing starts)."""
+    assert "`make run PORT=8080 HOST=0.0.0.0`" in README
+    recipe = subprocess.run(["make", "-n", "run", "PORT=8080", "HOST=0.0.0.0"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60).stdout
+    assert "serve.py --host 0.0.0.0 --port 8080" in recipe
