@@ -192,18 +192,27 @@ def unit_features(model, images, layer=None):
     return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
 
 
-def guess_metrics(model, config, metrics, mirror, data):
+def guess_metrics(model, config, metrics, mirror, data, exported=None):
     """The run's figures for the metadata, under the rule the page guesses by. Without mirror averaging, the
     run's own metrics.json; with it, the test split, the real strokes and the confidence threshold measured
     again with every drawing averaged with its mirror image (the threshold from the validation split, as in
-    training)."""
+    training). Either way, where the run's data is here, the threshold is measured on the export itself
+    (exported, loaded back): quantization moves probabilities by a few thousandths, enough to move a
+    threshold that sits at the edge of its target."""
+    from training.metrics import confidence_threshold, top_k_accuracy
+    from training.webmodel import guess_probabilities
+
+    def threshold_of_export():
+        validation_images, validation_labels = data.arrays("validation")
+        return confidence_threshold(guess_probabilities(exported, {"mirror_average": mirror}, validation_images),
+                                    validation_labels)
+
     if not mirror:
         return {"test_top1": metrics["test"]["top1"], "test_top3": metrics["test"]["top3"],
                 "real_strokes_top1": metrics.get("real_strokes", {}).get("top1"),
-                "confidence_threshold": metrics.get("confidence_threshold", 0.5)}
-    from training.metrics import confidence_threshold, top_k_accuracy
+                "confidence_threshold": (threshold_of_export() if data is not None and exported is not None
+                                         else metrics.get("confidence_threshold", 0.5))}
     from training.train import load_stroke_set
-    from training.webmodel import guess_probabilities
 
     def predict(images):
         return guess_probabilities(model, {"mirror_average": True}, images)
@@ -218,7 +227,8 @@ def guess_metrics(model, config, metrics, mirror, data):
                if Path(config.get("strokes_dir", "")).is_dir() else None)
     return {"test_top1": top_k_accuracy(test, test_labels, 1), "test_top3": top_k_accuracy(test, test_labels, 3),
             "real_strokes_top1": (top_k_accuracy(predict(strokes[0]), strokes[1], 1) if strokes else None),
-            "confidence_threshold": confidence_threshold(predict(validation_images), validation_labels)}
+            "confidence_threshold": (threshold_of_export() if exported is not None
+                                     else confidence_threshold(predict(validation_images), validation_labels))}
 
 
 def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False):
@@ -238,7 +248,9 @@ def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False)
                                          quantization_dtype_map=quantization_map)
         data = load_run_data(config)
         report = verify(model, staging, config, quantize, data)
-        figures = guess_metrics(model, config, metrics, mirror_average, data)
+        from training.webmodel import load_layers_model
+
+        figures = guess_metrics(model, config, metrics, mirror_average, data, load_layers_model(staging))
         model_hash = weights_hash(staging)
         means = write_class_means(staging, config, data)
         size_bytes = sum(path.stat().st_size for path in staging.iterdir())

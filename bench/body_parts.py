@@ -30,19 +30,31 @@ CACHE = ROOT / "runs" / "body-parts-bench"
 SEEDS = (1337, 1338, 1339)
 REFERENCE = "today"
 # What each variant changes in training.fewshot.FEWSHOT_DEFAULTS. "today" is the model shipped before the teacher.
+# "transfer": function matching on other classes' bitmaps (training.fewshot's transfer_bitmaps_per_class).
+NO_TRANSFER = {"transfer_bitmaps_per_class": 0}
+TRANSFER = {"transfer_bitmaps_per_class": 200, "transfer_weight": 1.0}
 VARIANTS = {
-    "today": {"teacher_weight": 0.0, "mirror_copies": False},
-    "mirror": {"teacher_weight": 0.0, "mirror_copies": True},
-    "teacher 0.5": {"teacher_weight": 0.5, "mirror_copies": False},
-    "teacher 1.0": {"teacher_weight": 1.0, "mirror_copies": False},
-    "teacher 0.5 + mirror": {"teacher_weight": 0.5, "mirror_copies": True},
-    "teacher 1.0 + mirror": {"teacher_weight": 1.0, "mirror_copies": True},
+    "today": {"teacher_weight": 0.0, "mirror_copies": False} | NO_TRANSFER,
+    "mirror": {"teacher_weight": 0.0, "mirror_copies": True} | NO_TRANSFER,
+    "teacher 0.5": {"teacher_weight": 0.5, "mirror_copies": False} | NO_TRANSFER,
+    "teacher 1.0": {"teacher_weight": 1.0, "mirror_copies": False} | NO_TRANSFER,
+    "teacher 0.5 + mirror": {"teacher_weight": 0.5, "mirror_copies": True} | NO_TRANSFER,
+    "teacher 1.0 + mirror": {"teacher_weight": 1.0, "mirror_copies": True} | NO_TRANSFER,
+    "teacher 1.0 + mirror + transfer": {"teacher_weight": 1.0, "mirror_copies": True} | TRANSFER,
 }
+VARIED = ("teacher_weight", "mirror_copies", "transfer_bitmaps_per_class", "transfer_weight")
 
 
-def recipe(defaults):
-    """The settings a cached result depends on beyond its variant's own (which every variant sets)."""
-    return {key: value for key, value in defaults.items() if key not in ("teacher_weight", "mirror_copies")}
+def recipe(defaults, base):
+    """What a cached result depends on beyond its variant's own settings (which every variant sets): the other
+    settings, and the network whose features the heads read (a hash of runs/sketchnet/model.h5)."""
+    return {key: value for key, value in defaults.items() if key not in VARIED} | {"base": base}
+
+
+def base_hash():
+    import hashlib
+
+    return hashlib.sha256((ROOT / "runs" / "sketchnet" / "model.h5").read_bytes()).hexdigest()
 
 
 def scores(probabilities, labels):
@@ -59,8 +71,9 @@ def held_out_for(seed, names, fresh):
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"seed-{seed}.npz"
     cached = dict(np.load(path)) if path.is_file() and not fresh else {}
-    if cached and recipe(json.loads(str(cached.get("defaults", "{}")))) != recipe(fewshot.FEWSHOT_DEFAULTS):
-        cached = {}  # the recipe changed: nothing cached still holds
+    stored = json.loads(str(cached.get("defaults", "{}")))
+    if cached and recipe(stored, stored.get("base")) != recipe(fewshot.FEWSHOT_DEFAULTS, base_hash()):
+        cached = {}  # the recipe or the base network changed: nothing cached still holds
     missing = [name for name in names if name not in cached]
     if missing:
         classes = quickdraw.PRESETS["body-parts"]
@@ -68,7 +81,7 @@ def held_out_for(seed, names, fresh):
                   "data_dir": str(SHARED / "data" / "quickdraw"),
                   "strokes_dir": str(SHARED / "data" / "quickdraw" / "strokes"), "extra_strokes": [],
                   # Prepared with every view a variant may use; each variant picks its rows from them.
-                  "settings": fewshot.FEWSHOT_DEFAULTS | {"mirror_copies": True}}
+                  "settings": fewshot.FEWSHOT_DEFAULTS | {"mirror_copies": True} | TRANSFER}
         teacher = fewshot.load_teacher(DOODLENET, classes)
         started = time.perf_counter()
         material = fewshot.prepare(config, teacher)
@@ -82,7 +95,7 @@ def held_out_for(seed, names, fresh):
             cached[name], _ = fewshot.kfold_probabilities(material, settings, seed)
             print(f"seed {seed}, {name}: {scores(cached[name], material['labels'])} "
                   f"in {time.perf_counter() - started:.0f} s", flush=True)
-        cached["defaults"] = np.array(json.dumps(fewshot.FEWSHOT_DEFAULTS, sort_keys=True))
+        cached["defaults"] = np.array(json.dumps(fewshot.FEWSHOT_DEFAULTS | {"base": base_hash()}, sort_keys=True))
         np.savez(path, **cached)
     return {name: cached[name] for name in names} | {"doodlenet": cached["doodlenet"]}, cached["labels"]
 
@@ -122,7 +135,7 @@ def main(argv=None):
                       "drawing held out once with all its copies, which reach no head of its fold as input or as "
                       "a teacher-given target",
         "seeds": list(SEEDS), "reference": REFERENCE, "variants": table,
-        "shipped_settings": {key: shipped["settings"].get(key) for key in ("teacher_weight", "mirror_copies")},
+        "shipped_settings": {key: shipped["settings"].get(key) for key in VARIED},
         "doodlenet_alone_nine_way": teacher_alone,
         "teacher": "DoodleNet (ml5.js, MIT), ../shared/anchors/doodlenet, ink = 1, restricted to the nine classes "
                    "and renormalized",

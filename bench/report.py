@@ -1,10 +1,11 @@
 """Render bench/results/*.json as the Markdown tables the README and docs/ quote verbatim.
 
-    python -m bench.report [SECTION]     # readme (default), results, reliability, experiments or routes
+    python -m bench.report [SECTION]     # readme (default), results, reliability, experiments, routes,
+                                         # body-parts or teachers
 
 Each section is pasted into one document, and tests/test_docs.py checks that it still stands there exactly:
 readme into README.md, results into docs/results.md, reliability into docs/server.md, experiments and
-routes into docs/experiments.md. The prose here is only what a table needs to be read.
+routes, body-parts and teachers into docs/experiments.md. The prose here is only what a table needs to be read.
 """
 
 import json
@@ -15,13 +16,13 @@ from bench.common import RESULTS, ROOT
 # Which document each section is pasted into (tests/test_docs.py reads this).
 DOCUMENTS = {"readme": "README.md", "results": "docs/results.md", "reliability": "docs/server.md",
              "experiments": "docs/experiments.md", "routes": "docs/experiments.md",
-             "body-parts": "docs/experiments.md"}
+             "body-parts": "docs/experiments.md", "teachers": "docs/experiments.md"}
 # The results each section is made from; a section whose results are missing says so and exits 2.
-NEEDS = {"readme": ("accuracy", "browser_speed"),
+NEEDS = {"readme": ("accuracy", "browser_speed", "game"),
          "results": ("browser_speed", "load_test", "page_hostile", "teach"),
          "reliability": ("hostile",), "experiments": ("accuracy", "quantization", "architectures", "python_speed",
                                                       "teach"),
-         "routes": ("routes",), "body-parts": ("body_parts",)}
+         "routes": ("routes",), "body-parts": ("body_parts",), "teachers": ("teachers",)}
 
 
 def load(name):
@@ -174,11 +175,14 @@ def teaching_methods_lines(teach):
 
 
 def training_time_lines():
-    metrics = json.loads((ROOT / "runs" / "sketchnet" / "metrics.json").read_text())
-    seconds = metrics["training_seconds"]
-    return [f"Training the shipped model took {seconds:.0f} s ({seconds / 60:.1f} minutes, {metrics['epochs_run']} "
-            "epochs) on 2 CPU cores (`make train`; its config, metrics and plots are in "
-            "[`runs/sketchnet/`](../runs/sketchnet)).", ""]
+    """The time `make train` spends on the shipped student and on its own-size teacher, as each run recorded it."""
+    student, teacher = (json.loads((ROOT / "runs" / name / "metrics.json").read_text())
+                        for name in ("sketchnet", "teacher"))
+    total = student["training_seconds"] + teacher["training_seconds"]
+    return [f"Training the shipped model took {student['training_seconds']:.0f} s ({student['epochs_run']} epochs) "
+            f"after its teacher's {teacher['training_seconds']:.0f} s ({teacher['epochs_run']} epochs): "
+            f"{total / 60:.0f} minutes on 2 CPU cores (`make train`; configs, metrics and plots in "
+            "[`runs/sketchnet/`](../runs/sketchnet) and [`runs/teacher/`](../runs/teacher)).", ""]
 
 
 def reliability_lines(hostile):
@@ -272,8 +276,9 @@ def routes_lines(routes):
     lines = [f"The routes of issue 16, each at seeds {seeds} on one split, so every route is measured "
              f"on the same {routes['test_drawings']:,} test drawings and {routes['stroke_drawings']} real stroke "
              "drawings (`make routes`, which ends with `python -m bench.routes`). Each cell: the mean over the seeds "
-             "± their standard deviation, then in brackets the change in points against the shipped recipe at the "
-             "same seeds and McNemar's exact p on the drawings where the two disagree, pooled over the seeds.", "",
+             "± their standard deviation, then in brackets the change in points against runs/teacher's recipe "
+             "(shipped until issue 20) at the same seeds and McNemar's exact p on the drawings where the two "
+             "disagree, pooled over the seeds.", "",
              "| route | passes per guess | test top-1 | test top-3 | real strokes top-1 |", "|---|---|---|---|---|",
              f"| DoodleNet (ml5, for reference) | 1 | {percent(doodlenet['test_top1'])} | {percent(doodlenet['test_top3'])} "
              f"| {percent(doodlenet['strokes_top1'])} |"]
@@ -288,8 +293,41 @@ def routes_lines(routes):
                 p = figure["against_baseline"]["p"]
                 cell += f" ({change:+.1f}, p {'< 0.001' if p < 0.001 else f'{p:.2g}'})"
             cells.append(cell)
-        label = "as trained (the shipped recipe)" if name == "as trained" else name
+        label = "as trained (runs/teacher's recipe)" if name == "as trained" else name
         lines.append(f"| {label} | {route['passes_per_guess']} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def teachers_lines(teachers):
+    """docs/experiments.md's table of issue 20's students, each paired drawing by drawing with DoodleNet and
+    with the network the student replaced."""
+    seeds = teachers["seeds"]
+    names = " and ".join(teacher["name"] for teacher in teachers["teachers"])
+    settings = teachers["student_settings"]
+    over = (f"at seeds {', '.join(map(str, seeds))}, each cell the mean over the seeds ± their standard deviation"
+            if len(seeds) > 1 else f"at seed {seeds[0]} only (`make students` trains the other two)")
+    lines = [f"Students of two teachers, {names}, {over}, on the split every route shares: the same "
+             f"{teachers['test_drawings']:,} test drawings and {teachers['stroke_drawings']} real stroke drawings "
+             f"(`python -m bench.teachers`; teacher weight {settings['teacher_weight']}, mirror inputs "
+             f"{'on' if settings['mirror_inputs'] else 'off'}, {settings['epochs']} epochs). For the students, in "
+             "brackets: the drawings only DoodleNet gets right against those only the student does, then the same "
+             "against the network it replaced, each with McNemar's exact p. Keras in float32.", "",
+             "| model | passes per guess | test top-1 | test top-3 | real strokes top-1 |", "|---|---|---|---|---|"]
+    for name, route in teachers["routes"].items():
+        cells = []
+        for key in ("test_top1", "test_top3", "strokes_top1"):
+            figure = route[key]
+            cell = percent(figure["mean"]) if len(figure["per_seed"]) == 1 else \
+                f"{100 * figure['mean']:.1f} ± {100 * figure['spread']:.1f} %"
+            pairs = []
+            for reference in ("doodlenet", "replaced"):
+                if f"against_{reference}" in figure:
+                    paired = figure[f"against_{reference}"]
+                    p = paired["p"]
+                    pairs.append(f"{paired['only_it']}/{paired['only_student']}, p "
+                                 f"{'< 0.001' if p < 0.001 else f'{p:.2g}'}")
+            cells.append(cell + (f" ({'; '.join(pairs)})" if pairs else ""))
+        lines.append(f"| {name} | {route['passes_per_guess']} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 
@@ -318,15 +356,19 @@ def body_parts_lines(body_parts):
     lines += ["", f"DoodleNet alone, nine-way, on the same drawings: {100 * alone['top1']:.1f} % top-1, "
               f"{100 * alone['top3']:.1f} % top-3 (public drawings it may have learned from). The shipped "
               f"recipe: teacher weight {body_parts['shipped_settings']['teacher_weight']}, mirror copies "
-              f"{'on' if body_parts['shipped_settings']['mirror_copies'] else 'off'}.", ""]
+              f"{'on' if body_parts['shipped_settings']['mirror_copies'] else 'off'}, function matching on "
+              f"{body_parts['shipped_settings'].get('transfer_bitmaps_per_class') or 0} other bitmaps per class "
+              "(\"transfer\").", ""]
     return lines
 
 
 def section_lines(section, results):
     """The Markdown of one section, from the loaded results it NEEDS."""
     if section == "readme":
+        from bench.game import readme_line
+
         return ([conclusion(results["accuracy"], results["browser_speed"]), ""] + accuracy_lines(results["accuracy"])
-                + body_parts_summary())
+                + body_parts_summary() + ["Play (`python -m bench.game`): " + readme_line(results["game"]), ""])
     if section == "results":
         return (speed_lines(results["browser_speed"]) + load_test_lines(results["load_test"])
                 + page_hostile_lines(results["page_hostile"]) + body_parts_per_class()
@@ -339,6 +381,8 @@ def section_lines(section, results):
                 + teaching_methods_lines(results["teach"]))
     if section == "body-parts":
         return body_parts_lines(results["body_parts"])
+    if section == "teachers":
+        return teachers_lines(results["teachers"])
     return routes_lines(results["routes"])
 
 

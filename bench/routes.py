@@ -3,7 +3,7 @@
     make routes               # trains the seeds' runs (five trainings like the shipped one), then runs this
     python -m bench.routes    # evaluates every route on those runs; prints JSON, writes bench/results/routes.json
 
-The runs: the shipped recipe at seeds 1337 (runs/sketchnet itself), 1338 and 1339 (runs/routes/baseline-SEED),
+The runs: the recipe shipped before issue 20 at seeds 1337 (runs/teacher), 1338 and 1339 (runs/routes/baseline-SEED),
 and a student distilled from each (runs/routes/distilled-SEED, `training.train --teacher`). Every run shares
 one split (`--split-seed 1337`), so every route is measured on the same 14,231 test drawings and the same 503
 real stroke drawings, and a route is compared with the baseline of its own seed drawing by drawing.
@@ -57,7 +57,7 @@ MEASURE_VERSION = 1  # bump when a route's measurement changes, so that runs/rou
 
 def run_folder(route, seed):
     if route == "baseline" and seed == 1337:
-        return ROOT / "runs" / "sketchnet"
+        return ROOT / "runs" / "teacher"  # the recipe shipped until issue 20, now the student's teacher
     return ROOT / "runs" / "routes" / f"{route}-{seed}"
 
 
@@ -307,7 +307,7 @@ def main(argv=None):
     from training.fewshot import load_drawings
 
     started = time.perf_counter()
-    config = json.loads((ROOT / "runs" / "sketchnet" / "config.json").read_text())
+    config = json.loads((ROOT / "runs" / "teacher" / "config.json").read_text())
     class_names = config["classes"]
     data = quickdraw.load_data(DATA_DIR, class_names, seed=quickdraw.split_seed(config),
                                validation_fraction=config["validation_fraction"],

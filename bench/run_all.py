@@ -3,8 +3,8 @@
     python -m bench.run_all
 
 Runs accuracy, quantization, Python speed, browser speed, candidate architectures' speed, the /predict
-load test, the worst cases at the limits (server and page), teaching by class means and the rasterizer's
-fidelity one after another (each writes its bench/results/<name>.json),
+load test, the worst cases at the limits (server and page), teaching by class means, the rasterizer's
+fidelity and the game's win rule on real drawings one after another (each writes its bench/results/<name>.json),
 adds the shipped model's training time, writes bench/results/summary.json and prints the README tables.
 """
 
@@ -16,7 +16,7 @@ from bench.common import RESULTS, ROOT, write_result
 
 BENCHMARKS = ["bench.accuracy", "bench.quantization", "bench.python_speed", "bench.browser_speed",
               "bench.architectures", "bench.load_test", "bench.hostile", "bench.page_hostile", "bench.teach",
-              "bench.fidelity"]
+              "bench.fidelity", "bench.game"]
 
 
 def main():
@@ -33,7 +33,7 @@ def write_summary():
     metrics = json.loads((ROOT / "runs" / metadata["name"] / "metrics.json").read_text())
     summary = {name: json.loads((RESULTS / f"{name}.json").read_text())
                for name in ("accuracy", "quantization", "python_speed", "browser_speed", "architectures",
-                            "load_test", "hostile", "page_hostile")}
+                            "load_test", "hostile", "page_hostile", "game")}
     summary["training"] = {"model": metadata["name"], "training_seconds": metrics["training_seconds"],
                            "epochs_run": metrics["epochs_run"]}
     return write_result("summary", summary)

@@ -48,6 +48,42 @@ def test_a_fold_trains_on_no_copy_or_teacher_guess_of_its_held_out_drawings():
     assert fewshot.training_rows(material, keep, {"mirror_copies": True})[2] is None
 
 
+def test_function_matching_rows_take_the_teachers_guess_as_their_only_target(monkeypatch):
+    """transfer_bitmaps_per_class: other classes' bitmaps join every fold's rows unlabelled (-1), with the
+    teacher's guess as their whole target and transfer_weight as their weight; the labelled rows keep
+    teacher_weight's mix and the class weighting they had."""
+    material = {"class_names": ["a", "b"], "drawings": 2, "labels": np.array([0, 1]), "copies": 0,
+                "copy_owner": np.array([0, 1]), "copy_features": [np.zeros((2, 3), np.float32)],
+                "copy_teacher": [np.array([[0.9, 0.1], [0.2, 0.8]], np.float32)],
+                "bitmap_features": np.zeros((0, 3), np.float32), "bitmap_labels": np.zeros(0, np.int32),
+                "bitmap_teacher": np.zeros((0, 2), np.float32),
+                "transfer_features": np.ones((4, 3), np.float32),
+                "transfer_teacher": np.tile(np.array([[0.3, 0.7]], np.float32), (4, 1))}
+    settings = {"mirror_copies": False, "transfer_bitmaps_per_class": 2}
+    features, labels, guesses = fewshot.training_rows(material, np.array([True, True]), settings)
+    assert labels.tolist() == [0, 1, -1, -1, -1, -1] and len(features) == len(guesses) == 6
+    off = fewshot.training_rows(material, np.array([True, True]), settings | {"transfer_bitmaps_per_class": 0})
+    assert off[1].tolist() == [0, 1]
+
+    captured = {}
+
+    class Head:  # stands in for the Keras head: records what fit() is given
+        layers = []
+
+        def compile(self, **_):
+            pass
+
+        def fit(self, features, targets, sample_weight, **_):
+            captured.update(targets=targets, weights=sample_weight)
+
+    monkeypatch.setattr(fewshot, "build_head", lambda *arguments: Head())
+    fewshot.train_head(features, labels, 2, {"dropout_rate": 0, "teacher_weight": 0.5, "learning_rate": 1e-3,
+                                             "epochs": 1, "transfer_weight": 0.25}, 0, guesses)
+    np.testing.assert_allclose(captured["targets"][:2], [[0.95, 0.05], [0.1, 0.9]], atol=1e-6)
+    np.testing.assert_allclose(captured["targets"][2:], [[0.3, 0.7]] * 4, atol=1e-6)
+    np.testing.assert_allclose(captured["weights"], [1, 1, 0.25, 0.25, 0.25, 0.25])
+
+
 @pytest.fixture(scope="module")
 def fewshot_data(tmp_path_factory):
     """Stroke files for the tiny smoke run's three classes, taken from the shared real drawings."""

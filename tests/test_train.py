@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, cli_in_process
+from conftest import ROOT, SHARED_DATA, cli_in_process
+
+DOODLENET = SHARED_DATA.parent.parent / "anchors" / "doodlenet"
 
 
 def test_smoke_run_writes_every_artifact(smoke_run):
@@ -242,7 +244,7 @@ def test_distillation_targets_mix_the_teacher_and_the_labels(smoke_run, tiny_dat
     from training import train
     from training.model import mirror_average
 
-    config = json.loads((smoke_run / "config.json").read_text()) | {"teacher": str(smoke_run), "teacher_weight": 0.25}
+    config = json.loads((smoke_run / "config.json").read_text()) | {"teacher": [str(smoke_run)], "teacher_weight": 0.25}
     data = quickdraw.load_data(tiny_data_dir, config["classes"], seed=config["split_seed"],
                                validation_fraction=config["validation_fraction"])
     targets = train.teacher_targets(config, data)
@@ -255,16 +257,57 @@ def test_distillation_targets_mix_the_teacher_and_the_labels(smoke_run, tiny_dat
     np.testing.assert_allclose(targets.sum(axis=1), 1, atol=1e-5)
 
 
-def test_distilled_run_records_its_teacher(smoke_run, tiny_data_dir, tmp_path, capsys):
-    from training import train
+def test_several_teachers_are_averaged_doodlenet_among_them(smoke_run, tiny_data_dir):
+    """A run folder and DoodleNet's TF.js folder teach together: each row's target is the mean of their
+    mirror-averaged guesses (DoodleNet's restricted to the run's classes and renormalized), mixed with the labels."""
+    import tf_keras as keras
+
+    from training import data as quickdraw
+    from training import fewshot, train
+    from training.model import mirror_average
+
+    config = json.loads((smoke_run / "config.json").read_text()) | {
+        "teacher": [str(smoke_run), str(DOODLENET)], "teacher_weight": 0.7}
+    data = quickdraw.load_data(tiny_data_dir, config["classes"], seed=config["split_seed"],
+                               validation_fraction=config["validation_fraction"])
+    targets = train.teacher_targets(config, data)
+    class_ids, row_ids = data.splits["train"]
+    images = data.gather(class_ids, row_ids)
+    ours = keras.models.load_model(smoke_run / "model.h5", compile=False)
+    doodlenet = fewshot.load_teacher(DOODLENET, config["classes"])
+    predicted = (mirror_average(lambda x: ours.predict(x, verbose=0), images) + mirror_average(doodlenet, images)) / 2
+    smoothing = config["label_smoothing"]
+    labels = np.eye(3)[class_ids] * (1 - smoothing) + smoothing / 3
+    # Float32 sums of a few terms each: 1e-5 is far below any difference a change of recipe would make.
+    np.testing.assert_allclose(targets, 0.7 * predicted + 0.3 * labels, atol=1e-5)
+    np.testing.assert_allclose(targets.sum(axis=1), 1, atol=1e-5)
+
+
+def test_distilled_run_records_its_teachers(smoke_run, tiny_data_dir, tmp_path, capsys):
+    from training import fewshot, train
 
     out = tmp_path / "student"
-    status = train.main(["--data-dir", str(tiny_data_dir), "--teacher", str(smoke_run), "--epochs", "1",
-                         "--batch-size", "32", "--out", str(out), "--verbose", "0", "--seed", "8"])
+    status = train.main(["--data-dir", str(tiny_data_dir), "--teacher", str(smoke_run), str(DOODLENET),
+                         "--mirror-inputs", "on", "--epochs", "1", "--batch-size", "32", "--out", str(out),
+                         "--verbose", "0", "--seed", "8"])
     assert status == 0, capsys.readouterr().err
     config = json.loads((out / "config.json").read_text())
-    assert config["teacher"] == str(smoke_run.resolve()) and config["teacher_weight"] == 0.5
-    assert config["seed"] == 8 and config["split_seed"] == 1337
+    assert config["teacher"] == [str(smoke_run.resolve()), str(DOODLENET.resolve())]
+    assert config["teachers"][1] == fewshot.TEACHER_CREDITS["doodlenet"] and config["teacher_weight"] == 0.5
+    assert config["teachers"][0]["name"] == f"our sketchnet run ({smoke_run.name}/)"
+    assert config["mirror_inputs"] is True and config["seed"] == 8 and config["split_seed"] == 1337
+
+
+def test_mirror_inputs_flip_half_the_drawings():
+    """--mirror-inputs: over a batch, about half the drawings come out mirrored and the rest untouched."""
+    from training import train
+
+    images = np.zeros((400, 28, 28, 1), np.float32)
+    images[:, :, :5] = 1  # ink on the left only: a mirrored drawing has it on the right
+    flipped = train.with_mirror_images(None, seed=3)(images, training=True).numpy()
+    mirrored = np.all(flipped[:, :, -5:] == 1, axis=(1, 2, 3))
+    untouched = np.all(flipped == images, axis=(1, 2, 3))
+    assert np.all(mirrored ^ untouched) and 120 < mirrored.sum() < 280
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -69,6 +69,13 @@ FEWSHOT_DEFAULTS = {
     # copy beat the copy's label as a target at every seed (bench/body_parts.py), since a copy cut short or
     # sheared may no longer look like its class, and the teacher says so; the labels still weight the classes.
     "teacher_weight": 1.0,
+    # Function matching (Beyer et al., "Knowledge distillation: a good teacher is patient and consistent",
+    # https://arxiv.org/abs/2106.05237): with a teacher, this many bitmaps of each class the run does not learn
+    # (a cat, a chair) join the head's rows with the teacher's guess among this run's classes as their only
+    # target, so the head copies the teacher on drawings unlike its few examples too. Each such row weighs
+    # transfer_weight (a labelled row weighs 1 on average). 0 turns it off; bench/body_parts.py measures it.
+    "transfer_bitmaps_per_class": 0,
+    "transfer_weight": 1.0,
 }
 
 # Credit for the teachers this module knows, by folder name: what config.json and the export's metadata say.
@@ -181,11 +188,15 @@ def train_head(features, labels, num_classes, settings, seed, teacher_guesses=No
 
     keras.utils.set_random_seed(seed)
     head = build_head(features.shape[1], num_classes, settings["dropout_rate"], seed)
-    counts = np.bincount(labels, minlength=num_classes)
-    weights = (len(labels) / (num_classes * counts))[labels]
-    targets = np.eye(num_classes, dtype=np.float32)[labels]
-    if teacher_guesses is not None and settings["teacher_weight"] > 0:
-        targets = (1 - settings["teacher_weight"]) * targets + settings["teacher_weight"] * teacher_guesses
+    labelled = labels >= 0  # label -1: a function-matching row, the teacher's guess its only target
+    counts = np.bincount(labels[labelled], minlength=num_classes)
+    weights = np.full(len(labels), settings.get("transfer_weight", 1.0), dtype=np.float64)
+    weights[labelled] = (labelled.sum() / (num_classes * counts))[labels[labelled]]
+    targets = np.zeros((len(labels), num_classes), dtype=np.float32)
+    targets[labelled] = np.eye(num_classes, dtype=np.float32)[labels[labelled]]
+    if teacher_guesses is not None:
+        share = np.where(labelled, settings["teacher_weight"], 1.0)[:, None].astype(np.float32)
+        targets = (1 - share) * targets + share * teacher_guesses
     head.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), loss="categorical_crossentropy")
     head.fit(features, targets, sample_weight=weights, epochs=settings["epochs"], batch_size=256, verbose=0,
              shuffle=True)
@@ -243,7 +254,28 @@ def prepare(config, teacher=None):
                                    else np.zeros((0, material["drawing_features"].shape[1]), np.float32))
     material["bitmap_teacher"] = (teacher(bitmap_images) if len(bitmap_images) else
                                   np.zeros((0, len(class_names)), np.float32)) if teacher else None
+    transfer_images = transfer_bitmaps(config, rng) if teacher else np.zeros((0, 28, 28, 1), np.float32)
+    material["transfer_features"] = (features_of(transfer_images) if len(transfer_images)
+                                     else np.zeros((0, material["drawing_features"].shape[1]), np.float32))
+    material["transfer_teacher"] = (teacher(transfer_images) if len(transfer_images)
+                                    else np.zeros((0, len(class_names)), np.float32))
     return material
+
+
+def transfer_bitmaps(config, rng):
+    """settings["transfer_bitmaps_per_class"] bitmaps of each class in the data folder that the run does not
+    learn (none without bitmaps/), for function matching."""
+    per_class = config["settings"].get("transfer_bitmaps_per_class", 0)
+    if not per_class or not (Path(config["data_dir"]) / "bitmaps").is_dir():
+        return np.zeros((0, 28, 28, 1), np.float32)
+    images = []
+    for name in quickdraw.available_classes(config["data_dir"]):
+        if name in config["classes"]:
+            continue
+        rows = quickdraw.open_bitmaps(quickdraw.class_file(config["data_dir"], name))
+        chosen = np.sort(rng.choice(len(rows), size=min(per_class, len(rows)), replace=False))
+        images.append(quickdraw.model_input(rows[chosen]))
+    return np.concatenate(images) if images else np.zeros((0, 28, 28, 1), np.float32)
 
 
 def training_rows(material, keep_drawing, settings):
@@ -255,8 +287,13 @@ def training_rows(material, keep_drawing, settings):
     labels = [material["labels"][material["copy_owner"]][rows]] * views + [material["bitmap_labels"]]
     guesses = None
     if material["copy_teacher"] is not None:
-        guesses = np.concatenate([view[rows] for view in material["copy_teacher"][:views]] +
-                                 [material["bitmap_teacher"]])
+        guesses = [view[rows] for view in material["copy_teacher"][:views]] + [material["bitmap_teacher"]]
+        # Function matching: unlabelled rows (label -1) whose only target is the teacher's guess.
+        if settings.get("transfer_bitmaps_per_class", 0) and len(material.get("transfer_features", [])):
+            features.append(material["transfer_features"])
+            labels.append(np.full(len(material["transfer_features"]), -1, dtype=np.int32))
+            guesses.append(material["transfer_teacher"])
+        guesses = np.concatenate(guesses)
     return np.concatenate(features), np.concatenate(labels), guesses
 
 

@@ -118,4 +118,9 @@ def confidence_threshold(probabilities, labels, target_precision=0.95):
     good = np.nonzero(running_precision >= target_precision)[0]
     if len(good) == 0:
         return 1.0
-    return float(round(top[order][good[-1]], 3))
+    # Rounded to three decimals, as metadata.json states it; rounding down could let in guesses just below the
+    # cutoff that break the target, so the rounded threshold is raised until the guesses it admits meet it.
+    threshold = round(float(top[order][good[-1]]), 3)
+    while threshold < 1 and np.mean(correct[top >= threshold]) < target_precision:
+        threshold = round(threshold + 0.001, 3)
+    return threshold

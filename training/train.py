@@ -21,7 +21,7 @@ import numpy as np
 from training import data as quickdraw
 from training.cli import ArgumentParser, OutputFolder, start_tensorflow_quietly
 from training.metrics import classification_metrics, confidence_threshold, save_plots, stroke_metrics
-from training.model import MODEL_NAMES, TRAINING_DEFAULTS, build_model
+from training.model import MODEL_NAMES, TRAINING_DEFAULTS, build_model, mirror_average
 
 RUN_FILES = ("model.h5", "config.json", "metrics.json", "confusion_matrix.png", "misclassified.png",
              "training_curves.png")
@@ -62,10 +62,15 @@ def parse_args(argv):
                              "added to the training split")
     parser.add_argument("--init-from", help="a run folder (e.g. runs/sketchnet) whose weights training starts "
                         "from: with --extra-strokes and a few --epochs, this fine-tunes on corrections")
-    parser.add_argument("--teacher", help="a run folder (e.g. runs/sketchnet) to distil from: the targets mix "
-                                          "its mirror-averaged predictions with the labels")
+    parser.add_argument("--teacher", nargs="+", default=[],
+                        help="one or more teachers to distil from: run folders (e.g. runs/sketchnet) and TF.js "
+                             "layers folders with class_names.txt (e.g. ../shared/anchors/doodlenet); the targets "
+                             "mix the mean of their mirror-averaged predictions with the labels")
     parser.add_argument("--teacher-weight", type=float, default=0.5,
-                        help="share of the teacher's predictions in the targets (default 0.5)")
+                        help="share of the teachers' predictions in the targets (default 0.5)")
+    parser.add_argument("--mirror-inputs", choices=["on", "off"], default="off",
+                        help="show each training drawing as its mirror image half the time (with teachers, "
+                             "whose targets are mirror-averaged, the same target fits both views)")
     parser.add_argument("--distribute", choices=["none", "mirrored", "multi-worker"], default="none",
                         help="tf.distribute strategy: mirrored = all GPUs of this host; multi-worker "
                              "= several hosts described by TF_CONFIG")
@@ -106,8 +111,10 @@ def resolve_config(args):
         "strokes_dir": args.strokes_dir or str(Path(args.data_dir) / "strokes"),
         "extra_strokes": [str(Path(path).resolve()) for path in args.extra_strokes],
         "init_from": str(Path(args.init_from).resolve()) if args.init_from else None,
-        "teacher": str(Path(args.teacher).resolve()) if args.teacher else None,
+        "teacher": [str(Path(path).resolve()) for path in args.teacher],
         "teacher_weight": args.teacher_weight if args.teacher else None,
+        "teachers": [],
+        "mirror_inputs": args.mirror_inputs == "on",
         "distribute": args.distribute,
     }
     if config["epochs"] < 1:
@@ -127,9 +134,9 @@ def resolve_config(args):
     for path in config["extra_strokes"]:
         if not Path(path).is_file():
             raise ValueError(f"--extra-strokes file {path} does not exist")
-    for flag, key in (("--init-from", "init_from"), ("--teacher", "teacher")):
-        if config[key]:
-            check_run_like(Path(config[key]), flag, config["model"] if key == "init_from" else None, class_names)
+    if config["init_from"]:
+        check_run_like(Path(config["init_from"]), "--init-from", config["model"], class_names)
+    config["teachers"] = [check_teacher(Path(path), class_names) for path in config["teacher"]]
     if config["teacher"] and config["extra_strokes"]:
         raise ValueError("--teacher cannot be combined with --extra-strokes (the teacher's targets cover only "
                          "the bitmaps)")
@@ -148,6 +155,18 @@ def check_run_like(initial, flag, model, class_names):
                          "classes; it needs the same classes in the same order"
                          + (" and the same model" if model else ""))
     check_weights_file(initial / "model.h5")
+
+
+def check_teacher(folder, class_names):
+    """The credit of a teacher (a run folder, or a TF.js layers folder such as DoodleNet's) that knows every
+    class; ValueError naming it otherwise."""
+    from training import fewshot
+
+    if (folder / "model.json").is_file() and (folder / "class_names.txt").is_file():
+        return fewshot.check_teacher(folder, class_names)
+    check_run_like(folder, "--teacher", None, class_names)
+    model = read_json_object(folder / "config.json").get("model")
+    return {"name": f"our {model} run ({folder.name}/)", "use": "soft targets at training time"}
 
 
 def read_json_object(path):
@@ -257,6 +276,8 @@ def train(config, out, verbose=2):
                                max_per_class=config["max_per_class"],
                                use_twins=config["twin_fraction"] > 0)
     augment = make_augmentation(config["seed"], config["augment_strength"]) if config["augment"] else None
+    if config.get("mirror_inputs"):
+        augment = with_mirror_images(augment, config["seed"])
     targets = teacher_targets(config, data) if config.get("teacher") else None
     train_dataset = quickdraw.make_dataset(data, "train", config["batch_size"], shuffle=True,
                                            seed=config["seed"], twin_fraction=config["twin_fraction"],
@@ -324,33 +345,53 @@ def train(config, out, verbose=2):
 
 
 def teacher_targets(config, data):
-    """Distillation targets for every training row: the teacher's predictions mixed with the smoothed labels.
+    """Distillation targets for every training row: the teachers' predictions mixed with the smoothed labels.
 
-    Knowledge distillation (Hinton, Vinyals and Dean, https://arxiv.org/abs/1503.02531) at temperature 1,
-    from a teacher of the student's own size (born-again networks, https://arxiv.org/abs/1805.04770): the
-    teacher's probabilities for the wrong classes say which drawings look alike, which the labels cannot.
+    Knowledge distillation (Hinton, Vinyals and Dean, https://arxiv.org/abs/1503.02531) at temperature 1. The
+    teachers' probabilities for the wrong classes say which drawings look alike, which the labels cannot. A
+    teacher of the student's own size helps already (born-again networks, https://arxiv.org/abs/1805.04770);
+    DoodleNet, which learned from about ten times more drawings per class, adds what our rows cannot teach.
+    With several teachers, each row's target is the mean of their predictions.
 
-    The teacher reads each row exactly as the student will (stored or twin, by the same seeded choice) and
-    averages it with its mirror image (training.model.mirror_average), which makes it a better teacher at no
-    training cost. Computed once, before training: the inputs are not augmented, so the targets never change.
+    Each teacher reads each row exactly as the student will (stored or twin, by the same seeded choice) and
+    averages it with its mirror image (training.model.mirror_average), so that the student learns the mirror
+    average in one pass. Computed once, before training: the targets do not depend on the augmentation.
     """
-    import tf_keras as keras
-
-    from training.model import mirror_average
-
-    teacher = keras.models.load_model(Path(config["teacher"]) / "model.h5", compile=False)
     class_ids, row_ids = data.splits["train"]
     use_twin = quickdraw.twin_choice(data, "train", config["seed"], config["twin_fraction"])
     num_classes = len(config["classes"])
     smoothed = np.full((len(class_ids), num_classes), config["label_smoothing"] / num_classes, np.float32)
     smoothed[np.arange(len(class_ids)), class_ids] += 1 - config["label_smoothing"]
-    predicted = np.empty_like(smoothed)
-    for start in range(0, len(class_ids), 8192):
-        chunk = slice(start, start + 8192)
-        images = data.gather(class_ids[chunk], row_ids[chunk], use_twin[chunk])
-        predicted[chunk] = mirror_average(lambda x: teacher.predict(x, batch_size=1024, verbose=0), images)
+    predicted = np.zeros_like(smoothed)
+    for path in config["teacher"]:
+        predict = load_teacher(Path(path), config["classes"])
+        for start in range(0, len(class_ids), 8192):
+            chunk = slice(start, start + 8192)
+            images = data.gather(class_ids[chunk], row_ids[chunk], use_twin[chunk])
+            predicted[chunk] += mirror_average(predict, images) / len(config["teacher"])
     weight = config["teacher_weight"]
     return (weight * predicted + (1 - weight) * smoothed).astype(np.float32)
+
+
+def load_teacher(folder, class_names):
+    """A function from model inputs to a teacher's class probabilities, in class_names' order."""
+    import tf_keras as keras
+
+    from training import fewshot
+
+    if (folder / "model.json").is_file():
+        return fewshot.load_teacher(folder, class_names)
+    model = keras.models.load_model(folder / "model.h5", compile=False)
+    return lambda images: model.predict(images, batch_size=1024, verbose=0)
+
+
+def with_mirror_images(augment, seed):
+    """augment (or nothing) followed by a random horizontal flip of half the drawings."""
+    import tf_keras as keras
+    from tf_keras import layers
+
+    flip = layers.RandomFlip("horizontal", seed=seed + 3, name="mirror_images")
+    return keras.Sequential(([augment] if augment is not None else []) + [flip], name="augmentation")
 
 
 class SmoothedSparseCrossentropy:

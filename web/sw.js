@@ -16,6 +16,7 @@ const SHELL = [
   'js/main.js', 'js/canvas.js', 'js/drawing.js', 'js/ink.js', 'js/model.js', 'js/raster.js', 'js/ui.js',
   'js/share.js', 'js/corrections.js', 'js/taught.js', 'js/store.js', 'js/rasterizer.js', 'js/raster-worker.js',
   'js/words.js', 'js/scheduler.js', 'js/keys.js', 'js/models.js', 'js/replay.js', 'js/teaching.js', 'js/switching.js',
+  'js/game.js', 'js/speech.js', 'js/play.js',
   'vendor/tf.es2017.min.js', 'vendor/tf-backend-wasm.es2017.min.js', 'vendor/tfjs-backend-wasm.wasm',
   'vendor/tfjs-backend-wasm-simd.wasm', 'vendor/tfjs-backend-wasm-threaded-simd.wasm',
 ];

@@ -24,6 +24,7 @@ import {
   MAX_POINTS, MAX_STROKES, rasterize, tooManyPointsMessage, tooManyStrokesMessage, tooMuchInkMessage,
 } from './raster.js';
 import { Rasterizer, firstPoints } from './rasterizer.js';
+import { createPlay } from './play.js';
 import { placeOnCanvas, runReplay } from './replay.js';
 import { Scheduler } from './scheduler.js';
 import { createModelSwitcher } from './switching.js';
@@ -376,6 +377,7 @@ async function start() {
   if (!(await useModel(id))) return;
   document.body.dataset.ready = 'true';
   window.sketch.readyAt = performance.now(); // Navigation start is 0: this is the cold start.
+  play.pageReady(); // `?play` in the address starts a game now
 }
 
 // Picking a model: remembered in this browser and in the address (so a link opens the same model).
@@ -398,12 +400,17 @@ const teaching = createTeachingPanel({
 const useModel = createModelSwitcher({
   state, teaching, unreadable, currentStrokes, backend: params.get('backend') || undefined,
 });
+// Play (play.js): a game of six rounds on this canvas, the free drawing set aside until it ends.
+const play = createPlay({
+  state, drawing, canvas, currentStrokes, drawingChanged, stopReplay, corrections, rasterizer, teaching, attempt, params,
+});
 
 window.sketch = {
   drawing,
   state,
   rasterize,
   corrections,
+  play, // the game: play.game() is the one on screen, or null
   /** Probabilities for a whole drawing, bypassing the canvas (parity tests and benchmarks). */
   predictStrokes: (strokes) => state.predictor.predict({ bitmap: rasterize(strokes), strokes }),
   /** The running replay's frame count so far, or null (tests check that replays are bounded). */
