@@ -79,6 +79,7 @@ gallery: setup
 body-parts: setup
 	$(PY) -m training.fewshot --preset body-parts --teacher $(DOODLENET) --out runs/body-parts --overwrite
 	$(PY) export.py runs/body-parts --out web/model-body-parts --quantize $(QUANTIZE) --overwrite
+	$(MAKE) gallery  # the gallery shows, for each model, the drawings it recognizes best
 
 bench: setup
 	$(PY) -m bench.run_all
