@@ -123,7 +123,7 @@ def test_experiments_routes_claims_are_the_routes_measurement():
     other_seeds = makefile.split("ROUTE_SEEDS := ")[1].split("\n")[0].split()
     assert other_seeds == ["1338", "1339"] and recipe.count("for seed in $(ROUTE_SEEDS)") == 2
     assert recipe.count("-m training.train") == 3 and recipe.count("--seed 1337 --teacher runs/teacher") == 1
-    assert "five more trainings like the shipped one" in " ".join(README.split())
+    assert "five more trainings of the shipped size" in " ".join(README.split())
 
 
 def test_each_modules_documented_command_runs(tmp_path):
