@@ -79,7 +79,6 @@ def main(argv=None):
         print(f"error: not trained: {', '.join(missing)} (make students trains them)", file=sys.stderr)
         return 2
     start_tensorflow_quietly()
-    import tf_keras as keras
 
     from training import data as quickdraw
     from training import train
@@ -99,12 +98,9 @@ def main(argv=None):
         strokes_top1, _ = correct_of(predict(stroke_images), stroke_labels)
         return test_top1, test_top3, strokes_top1
 
-    def keras_predict(folder):
-        model = keras.models.load_model(folder / "model.h5", compile=False)
-        return lambda images: model.predict(images, batch_size=1024, verbose=0)
-
+    # The students and teachers predict as training.train's teachers do (a run folder or DoodleNet's).
     doodlenet = train.load_teacher(DOODLENET, class_names)
-    teacher = keras_predict(TEACHER_RUN)
+    teacher = train.load_teacher(TEACHER_RUN, class_names)
     references = {
         "doodlenet": results_of(doodlenet),
         "replaced": results_of(lambda images: mirror_average(teacher, images)),
@@ -112,7 +108,7 @@ def main(argv=None):
     ensemble = results_of(lambda images: (mirror_average(teacher, images) + mirror_average(doodlenet, images)) / 2)
     students, students_mirrored = {}, {}
     for seed in seeds:
-        predict = keras_predict(student_folder(seed))
+        predict = train.load_teacher(student_folder(seed), class_names)
         students[seed] = results_of(predict)
         students_mirrored[seed] = results_of(lambda images, predict=predict: mirror_average(predict, images))
 

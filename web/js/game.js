@@ -5,7 +5,7 @@
  * the page's guesses; `node --test tests/js/game.test.js` runs it on a fake clock.
  */
 
-import { isSure } from './words.js';
+import { isSure, topGuesses } from './words.js';
 
 export const ROUNDS = 6;
 // A round's length; the address may ask for another (`&seconds=3`, tests' short rounds), within the bounds below.
@@ -91,12 +91,6 @@ export function shareQuery({ seed, seconds = ROUND_SECONDS, modelId = 'shipped' 
   if (modelId && modelId !== 'shipped') query += `&model=${encodeURIComponent(modelId)}`;
   if (seconds !== ROUND_SECONDS) query += `&seconds=${seconds}`;
   return query;
-}
-
-/** The top `count` guesses as [label, probability] pairs, most probable first. */
-export function topGuesses(labels, probabilities, count = 3) {
-  const order = Array.from(probabilities, (_, index) => index).sort((a, b) => probabilities[b] - probabilities[a]);
-  return order.slice(0, count).map((index) => [labels[index], probabilities[index]]);
 }
 
 /**

@@ -402,7 +402,7 @@ const useModel = createModelSwitcher({
 });
 // Play (play.js): a game of six rounds on this canvas, the free drawing set aside until it ends.
 const play = createPlay({
-  state, drawing, canvas, currentStrokes, drawingChanged, stopReplay, corrections, rasterizer, teaching, attempt, params,
+  state, drawing, canvas, currentStrokes, drawingChanged, stopReplay, corrections, teaching, attempt, params,
 });
 
 window.sketch = {

@@ -8,9 +8,8 @@
  */
 
 import {
-  Game, Scores, gameOptions, newSeed, pickPrompts, secondsText, shareQuery, topGuesses,
+  Game, Scores, gameOptions, newSeed, pickPrompts, secondsText, shareQuery,
 } from './game.js';
-import { setInk, traceStroke } from './ink.js';
 import { normalize } from './raster.js';
 import { download, toNdjsonLine } from './share.js';
 import {
@@ -31,14 +30,9 @@ const SHEET_COLUMNS = 3;
 
 const byId = (id) => document.getElementById(id);
 
-/** Strokes onto a small canvas, scaled to fit with a margin (the round's drawing, or the gallery's). */
+/** Strokes as drawn (any scale) onto a small canvas, as the gallery draws its samples. */
 function drawThumbnail(canvas, strokes) {
-  const context = canvas.getContext('2d');
-  context.clearRect(0, 0, canvas.width, canvas.height);
-  if (strokes.length === 0) return;
-  const margin = canvas.width * 0.1;
-  setInk(context, '#1b1b1f', Math.max(2, canvas.width / 48));
-  for (const stroke of normalize(strokes)) traceStroke(context, stroke, (canvas.width - 2 * margin) / 255, margin);
+  ui.drawSample(canvas, strokes.length > 0 ? normalize(strokes) : []);
 }
 
 function thumbnail(strokes, label, size = 96) {
@@ -92,12 +86,12 @@ function sheetBlob(rounds) {
 
 /**
  * Wire Play. `page`: the page's state, drawing, canvas, currentStrokes, drawingChanged, stopReplay,
- * corrections, rasterizer, teaching (its taughtChanged), attempt and the address's params. Returns
+ * corrections, teaching (its addDrawing and taughtChanged), attempt and the address's params. Returns
  * { pageReady, start, leave, game() } for main.js and the tests.
  */
 export function createPlay(page) {
   const {
-    state, drawing, canvas, currentStrokes, drawingChanged, stopReplay, corrections, rasterizer, teaching, attempt,
+    state, drawing, canvas, currentStrokes, drawingChanged, stopReplay, corrections, teaching, attempt,
     params,
   } = page;
   const clock = { now: () => performance.now() };
@@ -221,7 +215,8 @@ export function createPlay(page) {
       roundEnded(round);
       return;
     }
-    say(speaker.guess(guessWords(topGuesses(detail.labels, detail.probabilities, 2).map(([label]) => label))));
+    // judge() ranked the guesses already (game.lastTop): the voice reads the first two from there.
+    say(speaker.guess(guessWords(game.lastTop.slice(0, 2).map(([label]) => label))));
   }
 
   /** One finished round in #rounds; a miss also gets its top three, the gallery's drawing and a way to keep it. */
@@ -272,13 +267,9 @@ export function createPlay(page) {
         ui.showCorrections(corrections.count, !drawing.isEmpty);
         return `Saved as a correction: ${round.label}`;
       }
-      if (state.taughtBusy) throw new Error('the taught things are still being read; try again in a moment');
-      const { taught: classes, predictor } = state;
-      const { drawings: [normalized], bitmaps: [bitmap] } = await rasterizer.prepare([round.strokes]);
-      if (!normalized) throw new Error('the drawing is not within the limits');
-      const [features] = await predictor.features([bitmap]);
-      if (state.taught !== classes) throw new Error('another model was picked meanwhile');
-      classes.add(round.label, normalized, features);
+      if (await teaching.addDrawing(round.label, round.strokes) === null) {
+        throw new Error('another model was picked meanwhile');
+      }
       teaching.taughtChanged();
       return `Taught as ${withArticle(round.label)}`;
     }, { near: 'game' });

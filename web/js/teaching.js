@@ -80,18 +80,29 @@ export function createTeachingPanel(page) {
     if (state.taughtBusy) throw new Error('the taught things are still being read; try again in a moment');
   }
 
+  /**
+   * Add a drawing (strokes as drawn) to the taught class `name` of the model in use: rasterized in the
+   * worker, its features from the model. Returns the class's count of drawings, or null when another model
+   * was picked meanwhile (nothing is added). The panel's Add and the game's "Teach it" both come here.
+   */
+  async function addDrawing(name, strokes) {
+    taughtIdle();
+    const { taught, predictor } = state;
+    const { drawings: [normalized], bitmaps: [bitmap] } = await rasterizer.prepare([strokes]);
+    if (!normalized) throw new Error('the drawing is not within the limits');
+    const [features] = await predictor.features([bitmap]);
+    if (state.taught !== taught) return null;
+    return taught.add(name, normalized, features);
+  }
+
   document.getElementById('taught-add').addEventListener('click', () => attempt('teach it', async () => {
     const name = document.getElementById('taught-name').value;
     if (drawing.isEmpty) return;
     taughtIdle();
-    const { taught, predictor } = state;
-    const checked = taught.checkNew(name);
+    const checked = state.taught.checkNew(name);
     if (checked instanceof Error) throw checked;
-    const { drawings: [normalized], bitmaps: [bitmap] } = await rasterizer.prepare([drawing.strokes]);
-    if (!normalized) throw new Error('the drawing is not within the limits');
-    const [features] = await predictor.features([bitmap]);
-    if (state.taught !== taught) return; // another model was picked meanwhile
-    const count = taught.add(checked, normalized, features);
+    const count = await addDrawing(checked, drawing.strokes);
+    if (count === null) return; // another model was picked meanwhile
     const more = count < SUGGESTED_DRAWINGS ? ` Draw another one: about ${SUGGESTED_DRAWINGS} teach it well.` : '';
     ui.showMessage(`Added a drawing of ${checked} (${count} so far).${more}`, { near: 'taught' });
     drawing.clear();
@@ -160,5 +171,5 @@ export function createTeachingPanel(page) {
     }
   }
 
-  return { taughtChanged, rebuildTaught };
+  return { taughtChanged, rebuildTaught, addDrawing };
 }

@@ -7,7 +7,7 @@
 import { setInk, traceStroke } from './ink.js';
 import { IMAGE_SIZE } from './raster.js';
 import {
-  isSure, percentText, thresholdText, withArticle,
+  isSure, percentText, thresholdText, topGuesses, withArticle,
 } from './words.js';
 
 const TOP = 5;
@@ -47,8 +47,7 @@ function buildBars() {
  * prediction, so it updates six existing items in place. Returns the top label.
  */
 export function showPredictions(labels, probabilities, threshold) {
-  const order = Array.from(probabilities.keys()).sort((a, b) => probabilities[b] - probabilities[a]);
-  const items = order.slice(0, TOP).map((index) => [labels[index], probabilities[index]]);
+  const items = topGuesses(labels, probabilities, TOP);
   const shown = items.reduce((sum, [, probability]) => sum + probability, 0);
   items.push(['other things', Math.max(0, 1 - shown)]);
   if (!bars) buildBars();
@@ -176,10 +175,12 @@ export function resetCorrectionChoice() {
   byId('correct-label').value = '';
 }
 
-function drawSample(canvas, strokes) {
+/** Normalized strokes (0..255, as raster.js's normalize makes them) drawn to fit a square canvas, with a margin. */
+export function drawSample(canvas, strokes) {
   const context = canvas.getContext('2d');
+  context.clearRect(0, 0, canvas.width, canvas.height);
   const margin = canvas.width * 0.12;
-  setInk(context, '#1b1b1f', 2.5);
+  setInk(context, '#1b1b1f', Math.max(2.5, canvas.width / 48)); // 2.5 px in the 96 px gallery, thicker on a sheet
   for (const stroke of strokes) traceStroke(context, stroke, (canvas.width - 2 * margin) / 255, margin);
 }
 

@@ -52,3 +52,9 @@ export function percentText(probability, threshold = null) {
   if (threshold !== null && Math.abs(probability * 100 - tenths(threshold)) < 1) return `${tenths(probability).toFixed(1)}%`;
   return `${Math.round(probability * 100)}%`;
 }
+
+/** The top `count` guesses as [label, probability] pairs, most probable first (the bars, the game). */
+export function topGuesses(labels, probabilities, count = 3) {
+  const order = Array.from(probabilities, (_, index) => index).sort((a, b) => probabilities[b] - probabilities[a]);
+  return order.slice(0, count).map((index) => [labels[index], probabilities[index]]);
+}
