@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -86,7 +87,12 @@ def test_the_one_pass_claim_is_the_teachers_measurement():
     p below 0.05, at every seed measured."""
     teachers = json.loads((ROOT / "bench" / "results" / "teachers.json").read_text())
     student = teachers["routes"]["student (one pass)"]
-    assert student["passes_per_guess"] == 1
+    replaced = teachers["routes"]["replaced: runs/teacher averaged with its mirror image (shipped before)"]
+    assert student["passes_per_guess"] == 1 and replaced["passes_per_guess"] == 2  # "at half the cost"
+    # "our own network of its size and ml5's DoodleNet": the student's recorded teachers, the first of its architecture.
+    config = json.loads((ROOT / "runs" / "sketchnet" / "config.json").read_text())
+    assert [Path(path).name for path in config["teacher"]] == ["teacher", "doodlenet"]
+    assert json.loads((ROOT / "runs" / "teacher" / "config.json").read_text())["model"] == config["model"] == "sketchnet"
     assert all(student[key]["against_replaced"]["p"] >= 0.05 for key in ("test_top1", "test_top3", "strokes_top1"))
     assert [teacher["name"] for teacher in teachers["teachers"]] == [
         "our sketchnet run (teacher/)", "DoodleNet (ml5.js), 345 Quick, Draw! classes"]
