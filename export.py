@@ -19,6 +19,7 @@ line on bad input.
 
 import hashlib
 import json
+import math
 import os
 import re
 import sys
@@ -38,6 +39,10 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 FLOAT32_TOLERANCE = 1e-5
 EXPORT_FILE = re.compile(r"(model\.json|metadata\.json|class_means\.bin|group\d+-shard\d+of\d+\.bin)")
 MEANS_PER_CLASS = 300           # drawings averaged per class for its shipped mean
+# "None of these" (web/js/words.js isNoneOfThese, training.taught.is_none_of_these): the page says a drawing
+# is none of the classes it knows when even its top guess is less likely than the top guess of this share of
+# the validation drawings. bench.teach reports how often the rule fires on built-in, taught and unknown drawings.
+NONE_OF_THESE_SHARE = 0.05
 QUANTIZATIONS = ("none", "float16", "uint8")
 DATA_CREDIT = {
     "name": "Quick, Draw! dataset by Google",
@@ -253,6 +258,7 @@ def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False)
         figures = guess_metrics(model, config, metrics, mirror_average, data, load_layers_model(staging))
         model_hash = weights_hash(staging)
         means = write_class_means(staging, config, data)
+        none_below = none_of_these_below(load_layers_model(staging), mirror_average, data)
         size_bytes = sum(path.stat().st_size for path in staging.iterdir())
         metadata = {
             "name": config["model"],
@@ -266,6 +272,8 @@ def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False)
             "parameters": metrics.get("parameters"),
             "mirror_average": mirror_average,
             "confidence_threshold": figures.pop("confidence_threshold"),
+            **({"none_of_these": {"below": none_below, "share_of_validation": NONE_OF_THESE_SHARE,
+                                  "rule": "top probability below"}} if none_below is not None else {}),
             "metrics": figures | {"export_top1_agreement": report["top1_agreement"]},
             "training": {"seed": config["seed"], "epochs_run": metrics.get("epochs_run"),
                          "training_seconds": metrics.get("training_seconds")},
@@ -280,6 +288,19 @@ def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False)
     if replaced:
         report["replaced"] = replaced
     return report
+
+
+def none_of_these_below(exported, mirror, data):
+    """The probability below which a top guess reads "none of these": the NONE_OF_THESE_SHARE quantile of the
+    export's top probability over the validation split, rounded down to 3 decimals; None without the run's
+    data (a few-shot run's drawings were all learned from, so they would say nothing about new ones)."""
+    from training.webmodel import guess_probabilities
+
+    if data is None:
+        return None
+    validation_images, _ = data.arrays("validation")
+    top = guess_probabilities(exported, {"mirror_average": mirror}, validation_images).max(axis=1)
+    return math.floor(float(np.quantile(top, NONE_OF_THESE_SHARE)) * 1000) / 1000
 
 
 def class_images(config, data):

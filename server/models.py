@@ -15,9 +15,9 @@ import numpy as np
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from training.data import model_input
-from training.model import mirror_average
 from training.raster import IMAGE_SIZE
-from training.webmodel import WebModelError, load_web_model, read_model_files
+from training.taught import beside_softmax, check_taught, class_means, unit_length
+from training.webmodel import WebModelError, all_labels, load_web_model, read_model_files
 
 bp = Blueprint("models", __name__)
 
@@ -31,29 +31,51 @@ def model_id(folder):
 
 class Predictor:
     """The web model, loaded once, and a lock-free compiled forward pass for one 28x28 image (with its mirror
-    image too, when the export says the page averages the two)."""
+    image too, when the export says the page averages the two). A model with classes taught in the page
+    (metadata "taught", a folder saved by "Download as a model") also names them, by the page's rule."""
 
     def __init__(self, model_dir, files=None):
         import tensorflow as tf
+        import tf_keras as keras
 
+        files = files if files is not None else read_model_files(model_dir)
         self.model, self.metadata = load_web_model(model_dir, files)
-        self.labels = self.metadata["labels"]
+        self.labels = all_labels(self.metadata)
         self.model_hash = self.metadata["model_hash"]
         mirror = bool(self.metadata.get("mirror_average"))
+        taught_labels, self.taught_means = check_taught(self.metadata, files, model_dir)
+        # One run gives the probabilities and, for a model with taught classes, the features they are compared
+        # by (of the drawing itself, not its mirror image, as the page computes them).
+        if taught_labels:
+            self.class_means = class_means(self.metadata, files)
+            layer = self.model.get_layer(self.metadata["class_means"]["layer"])
+            network = keras.Model(self.model.input, [self.model.output, layer.output])
+        else:
+            network = None
 
-        def probabilities(images):
-            return self.model(images, training=False)
+        def run(images):
+            """(probabilities, features), or the probabilities twice for a model without taught classes."""
+            if network is None:
+                probabilities = self.model(images, training=False)
+                return probabilities, probabilities
+            probabilities, features = network(images, training=False)
+            return probabilities, features
 
         def forward(images):
-            # As the page guesses: averaged with the mirror image when the export says so.
-            return mirror_average(probabilities, images) if mirror else probabilities(images)
+            probabilities, features = run(images)
+            if mirror:  # as the page guesses, averaged with the mirror image (training.model.mirror_average)
+                probabilities = (probabilities + run(images[:, :, ::-1])[0]) / 2
+            return probabilities, features
 
         self._forward = tf.function(forward, input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1],
                                                                             tf.float32)])
         self.predict([0] * IMAGE_SIZE * IMAGE_SIZE)  # Trace once now, not on the first request.
 
     def predict(self, bitmap):
-        probabilities = self._forward(model_input(bitmap)).numpy()[0]
+        probabilities, features = (output.numpy() for output in self._forward(model_input(bitmap)))
+        if self.taught_means is not None:
+            probabilities = beside_softmax(probabilities, unit_length(features), self.class_means, self.taught_means)
+        probabilities = probabilities[0]
         order = np.argsort(-probabilities, kind="stable")
         return [{"label": self.labels[i], "probability": float(probabilities[i])} for i in order]
 

@@ -210,3 +210,21 @@ def test_the_body_parts_paragraph_is_the_body_parts_measurement():
     assert body_parts["shipped_settings"]["transfer_bitmaps_per_class"] == 0
     alone = body_parts["doodlenet_alone_nine_way"]["1337"]["top1"]
     assert f"DoodleNet alone gets {100 * alone:.1f} % of these drawings" in text
+
+
+def test_the_readme_teaching_and_none_of_these_figures_are_the_teach_measurement():
+    """The README's "Teach it something new" and "None of these" figures: bench.teach's, and the shipped
+    model's bound as export.py chose it."""
+    teach = json.loads((ROOT / "bench" / "results" / "teach.json").read_text())
+    none = teach["none_of_these"]
+    metadata = json.loads((ROOT / "web" / "model" / "metadata.json").read_text())
+    assert metadata["none_of_these"]["below"] == none["below"]
+    flat = " ".join(README.split())
+    assert (f"A class taught from five drawings is found {100 * teach['new_classes_found']:.1f} % of the time, and "
+            f"six taught classes cost the built-in classes {teach['built_in_loss_points']['6']:.1f} points") in flat
+    assert teach["examples_per_taught_class"] == 5
+    assert (f"({100 * none['below']:.1f} % for the shipped one, the top guess of "
+            f"{100 * metadata['none_of_these']['share_of_validation']:.0f} % of its validation drawings)") in flat
+    assert (f"it fires for {100 * none['built_in']:.1f} % of the built-in classes' and for "
+            f"{100 * none['unknown_nothing_taught']:.1f} % of the untaught body parts'") in flat
+    assert set(teach["new_classes"]) == {"arm", "ear", "face", "finger", "leg", "mouth"}  # "the untaught body parts"

@@ -114,7 +114,7 @@ def test_offline_after_one_visit(sized, live_server):
     wait_until(page, "caches.keys().then((names) => names.filter((name) => name.startsWith('sketch-model-')).length == 2)")
     caches = page.evaluate("caches.keys()")
     hashes = page.evaluate("fetch('models').then((r) => r.json()).then((body) => body.models.map((m) => [m.id, m.model]))")
-    assert "sketch-shell-v2" in caches
+    assert "sketch-shell-v3" in caches
     assert all(f"sketch-model-{model}-{model_hash}" in caches for model, model_hash in hashes)
     desktop.set_offline(True)
     try:

@@ -323,7 +323,7 @@ def test_offline_play(desktop, live_server):
     page = open_page(desktop, live_server)
     seed = seed_where(page, winnable(live_server))
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    wait_until(page, "caches.open('sketch-shell-v2').then((cache) => cache.match('js/play.js')).then(Boolean)")
+    wait_until(page, "caches.open('sketch-shell-v3').then((cache) => cache.match('js/play.js')).then(Boolean)")
     wait_until(page, "caches.keys().then((names) => names.filter((name) => name.startsWith('sketch-model-')).length == 2)")
     desktop.set_offline(True)
     try:

@@ -1,13 +1,14 @@
 """Load an exported TF.js layers model (model.json + shards) into tf_keras, quantization included.
 
-    python -m training.webmodel web/model      # prints the model's labels and hash
+    python -m training.webmodel web/model      # prints the model's labels and hash (and taught classes)
 
 The server predicts with this, so that POST /predict runs exactly the weights the browser runs (uint8 or
 float16 exports are dequantized the way TF.js does it: value = min + scale * q), without importing the
 tensorflowjs package and its dependencies at request time. The folder's files are read once, into memory
 (read_model_files), and the server serves those very bytes to the page: replacing the folder on disk
 cannot make the page and POST /predict run different models. tests/test_export.py checks the loader
-against tensorflowjs's own.
+against tensorflowjs's own. A folder saved by the page's "Download as a model" loads too: its classes
+taught in the page (metadata "taught", training/taught.py) are checked, and guessed by the page's rule.
 """
 
 import json
@@ -15,6 +16,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from training.taught import check_taught
 
 QUANTIZED_DTYPES = {"uint8": np.uint8, "float16": np.float16}  # what export.py's --quantize writes
 
@@ -41,13 +44,19 @@ def read_model_files(folder, names=("metadata.json", "model.json")):
         metadata = json.loads(files["metadata.json"]) if "metadata.json" in files else {}
     except ValueError as error:
         raise WebModelError(f"model folder {folder}: metadata.json is not JSON ({error})") from None
-    means = metadata.get("class_means") if isinstance(metadata, dict) else None
-    if means:
-        shards.append(means["file"])
-    for name in shards:
-        # Shards (and the class means) sit beside model.json; a path elsewhere is not ours to read.
+    # The class means, and the means of classes taught in the page (a model saved by "Download as a model"),
+    # sit beside the shards and are served with them.
+    described = {}
+    for entry in ("class_means", "taught"):
+        described[entry] = metadata.get(entry) if isinstance(metadata, dict) else None
+        if described[entry] is not None and not isinstance(described[entry], dict):
+            raise WebModelError(f"model folder {folder}: metadata.json's {entry} is not an object")
+    listed = [("model.json", name) for name in shards] + [
+        (f"metadata.json's {entry}", entry_value.get("file")) for entry, entry_value in described.items() if entry_value]
+    for source, name in listed:
+        # Shards (and the means) sit beside model.json; a path elsewhere is not ours to read.
         if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):
-            raise WebModelError(f"model folder {folder}: model.json names a shard outside the folder: {name!r}")
+            raise WebModelError(f"model folder {folder}: {source} names a file outside the folder: {name!r}")
         if not (folder / name).is_file():
             raise WebModelError(f"model folder {folder}: weight shard {name} is missing")
         files[name] = (folder / name).read_bytes()
@@ -120,22 +129,48 @@ def load_web_model(folder, files=None):
     if not isinstance(labels, list) or len(labels) != model.output_shape[-1]:
         raise WebModelError(f"model folder {folder}: metadata.json labels do not match the model's "
                             f"{model.output_shape[-1]} outputs")
+    try:
+        check_taught(metadata, files, folder)
+    except ValueError as error:
+        raise WebModelError(str(error)) from None
     return model, metadata
 
 
-def guess_probabilities(model, metadata, images):
+def all_labels(metadata):
+    """The classes a guess names, in order: the model's outputs, then any classes taught in the page."""
+    return list(metadata["labels"]) + list((metadata.get("taught") or {}).get("labels", []))
+
+
+def guess_probabilities(model, metadata, images, files=None):
     """Probabilities as the page computes a guess: the model's, averaged with its mirror image's when the
-    export says so (metadata "mirror_average"; training.model.mirror_average, web/js/model.js)."""
+    export says so (metadata "mirror_average"; training.model.mirror_average, web/js/model.js); and, for a
+    model with classes taught in the page (metadata "taught", with its files), over all_labels(metadata) by
+    the page's rule (training.taught.beside_softmax)."""
     def predict(batch):
         return model.predict(batch, batch_size=1024, verbose=0)
 
     if metadata.get("mirror_average"):
         from training.model import mirror_average
 
-        return mirror_average(predict, images)
-    return predict(images)
+        probabilities = mirror_average(predict, images)
+    else:
+        probabilities = predict(images)
+    if not metadata.get("taught"):
+        return probabilities
+    if files is None:
+        raise ValueError("a model with taught classes is guessed with its files (read_model_files), which hold "
+                         "the taught means")
+    import tf_keras as keras
+
+    from training.taught import beside_softmax, class_means, unit_length
+
+    extractor = keras.Model(model.input, model.get_layer(metadata["class_means"]["layer"]).output)
+    features = unit_length(extractor.predict(images, batch_size=1024, verbose=0))
+    _, taught_means = check_taught(metadata, files, "")
+    return beside_softmax(probabilities, features, class_means(metadata, files), taught_means)
 
 
 if __name__ == "__main__":
     loaded_model, loaded_metadata = load_web_model(sys.argv[1] if len(sys.argv) > 1 else "web/model")
-    print(json.dumps({"labels": loaded_metadata["labels"], "model_hash": loaded_metadata["model_hash"]}))
+    print(json.dumps({"labels": loaded_metadata["labels"], "model_hash": loaded_metadata["model_hash"],
+                      **({"taught": loaded_metadata["taught"]["labels"]} if loaded_metadata.get("taught") else {})}))

@@ -9,14 +9,14 @@
  * deleted once the new weights are in.
  */
 
-const SHELL_CACHE = 'sketch-shell-v2';
+const SHELL_CACHE = 'sketch-shell-v3';
 const MODEL_PREFIX = 'sketch-model-';
 const SHELL = [
   './', 'models', 'css/app.css', 'manifest.webmanifest', 'gallery.json', 'icons/icon-192.png', 'icons/icon-512.png',
   'js/main.js', 'js/canvas.js', 'js/drawing.js', 'js/ink.js', 'js/model.js', 'js/raster.js', 'js/ui.js',
   'js/share.js', 'js/corrections.js', 'js/taught.js', 'js/store.js', 'js/rasterizer.js', 'js/raster-worker.js',
   'js/words.js', 'js/scheduler.js', 'js/keys.js', 'js/models.js', 'js/replay.js', 'js/teaching.js', 'js/switching.js',
-  'js/game.js', 'js/speech.js', 'js/play.js',
+  'js/game.js', 'js/speech.js', 'js/play.js', 'js/zip.js', 'js/savemodel.js',
   'vendor/tf.es2017.min.js', 'vendor/tf-backend-wasm.es2017.min.js', 'vendor/tfjs-backend-wasm.wasm',
   'vendor/tfjs-backend-wasm-simd.wasm', 'vendor/tfjs-backend-wasm-threaded-simd.wasm',
 ];
@@ -49,6 +49,7 @@ async function cacheModel(id) {
   const modelResponse = await fetch(`${base}model.json`, { cache: 'no-cache' });
   const shards = (await modelResponse.clone().json()).weightsManifest.flatMap((group) => group.paths);
   if (metadata.class_means) shards.push(metadata.class_means.file); // for teaching it new classes
+  if (metadata.taught) shards.push(metadata.taught.file); // the classes taught before it was saved
   const name = cacheNameOf(id, metadata.model_hash);
   const cache = await caches.open(name);
   await cache.put(`${base}metadata.json`, metadataResponse);

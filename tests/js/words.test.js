@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  isSure, percentText, thresholdText, withArticle,
+  isNoneOfThese, isSure, percentText, thresholdText, withArticle,
 } from '../../web/js/words.js';
 
 test('names take the article their sound and number call for', () => {
@@ -39,4 +39,13 @@ test('the number shown beside the words agrees with them, whatever the threshold
   assert.equal(percentText(0.944, 0.949), '94.4%');
   assert.equal(percentText(0.97, 0.949), '97%');
   assert.equal(percentText(0.5), '50%');
+});
+
+test('"none of these" is a built-in top guess under the model\'s bound, never a taught one, never without a bound', () => {
+  assert.equal(isNoneOfThese([0.2, 0.15, 0.1], 3, 0.244), true);
+  assert.equal(isNoneOfThese([0.244, 0.1], 2, 0.244), false); // at the bound it names the guess, as is_none_of_these
+  assert.equal(isNoneOfThese([0.9, 0.1], 2, 0.244), false);
+  assert.equal(isNoneOfThese([0.1, 0.05, 0.2], 2, 0.244), false); // a taught class (index 2) on top
+  assert.equal(isNoneOfThese([0.2, 0.1], 2, null), false); // a model without metadata.none_of_these
+  assert.equal(isNoneOfThese([0.2, 0.1], 2, undefined), false);
 });

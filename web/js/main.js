@@ -41,6 +41,12 @@ const canvas = new DrawingCanvas(document.getElementById('canvas'), { pointBudge
 const rasterizer = new Rasterizer();
 const state = {
   predictor: null, modelId: '', backend: '', labels: [], threshold: 0.5, topLabel: '', replay: null, samples: {},
+  // Below this top probability a guess of one of the model's outputCount classes reads "none of these" (the
+  // model's metadata; null: never).
+  noneBelow: null, outputCount: 0,
+  // The means of classes taught before the model was saved ("Download as a model"): the model's own, named
+  // in `labels` after its outputs, and compared first, before the classes taught in this browser.
+  modelTaughtMeans: [],
   // Taught classes' names and means, and allLabels: the built-in classes, then the taught ones, the order of
   // every probability vector the page shows (kept, not rebuilt for each prediction).
   taught: null, taughtNames: [], taughtMeans: [], allLabels: [],
@@ -129,7 +135,8 @@ async function runPrediction(inputTime) {
     // Cleared (or undone to nothing), another model picked or the taught classes changed while this
     // prediction ran: it is stale.
     if (currentStrokes().length === 0 || predictor !== state.predictor || taughtMeans !== state.taughtMeans) return;
-    state.topLabel = ui.showPredictions(labels, probabilities, state.threshold);
+    state.topLabel = ui.showPredictions(labels, probabilities, state.threshold,
+      { builtIn: state.outputCount, noneBelow: state.noneBelow });
     ui.showInfo({
       backend: state.backend, milliseconds, where: state.predictor.where, threshold: state.threshold,
     });
@@ -413,6 +420,14 @@ window.sketch = {
   play, // the game: play.game() is the one on screen, or null
   /** Probabilities for a whole drawing, bypassing the canvas (parity tests and benchmarks). */
   predictStrokes: (strokes) => state.predictor.predict({ bitmap: rasterize(strokes), strokes }),
+  /**
+   * Add a drawing (strokes) to the taught class `name`, as the panel's Add does, bypassing the canvas; resolves
+   * to the class's count (bench.teach times how long the page takes to learn a drawing).
+   */
+  teach: (name, strokes) => teaching.addDrawing(name, strokes).then((count) => {
+    teaching.taughtChanged();
+    return count;
+  }),
   /** The running replay's frame count so far, or null (tests check that replays are bounded). */
   replayFrames: () => state.replay?.frames ?? null,
   /** Where rasterizing runs: 'worker', or 'page' where a module worker could not start. */

@@ -46,6 +46,15 @@ async function selectBackend(tf, requested) {
   throw new Error(`no TF.js backend could start (tried ${order.join(', ')})`);
 }
 
+/** Means saved as uint8 (value = q / 255, as export.py writes class_means.bin): rows x columns floats. */
+async function fetchMeans(url, rows, columns) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length !== rows * columns) throw new Error(`${url} has ${bytes.length} values, not ${rows * columns}`);
+  return Float32Array.from(bytes, (q) => q / 255);
+}
+
 /** The exported model running in this page. */
 export class LocalPredictor {
   static async create({ modelUrl, backend, mirrorAverage = false }) {
@@ -64,6 +73,7 @@ export class LocalPredictor {
     this.mirrorAverage = mirrorAverage;
     this.where = 'browser';
     this.classMeans = null;
+    this.taughtMeans = [];
     this.withFeatures = null;
   }
 
@@ -84,16 +94,19 @@ export class LocalPredictor {
   }
 
   /**
-   * Fetch the class means the model ships (metadata.class_means) and prepare one model with two outputs, the
-   * features and the probabilities, so that a drawing is compared with taught classes at no extra run.
+   * Fetch the class means the model ships (metadata.class_means), and the means of the classes taught before
+   * it was saved (metadata.taught, a model saved by "Download as a model"), and prepare one model with two
+   * outputs, the features and the probabilities, so that a drawing is compared with taught classes at no
+   * extra run.
    */
-  async enableTeaching(baseUrl, { file, layer, shape: [rows, columns] }) {
+  async enableTeaching(baseUrl, { file, layer, shape: [rows, columns] }, taught = null) {
     const { tf, model } = this;
-    const response = await fetch(`${baseUrl}${file}`);
-    if (!response.ok) throw new Error(`${file}: ${response.status}`);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.length !== rows * columns) throw new Error(`${file} has ${bytes.length} values, not ${rows * columns}`);
-    this.classMeans = { values: Float32Array.from(bytes, (q) => q / 255), columns };
+    const values = await fetchMeans(`${baseUrl}${file}`, rows, columns);
+    this.classMeans = { values, columns };
+    if (taught) {
+      const taughtValues = await fetchMeans(`${baseUrl}${taught.file}`, taught.labels.length, columns);
+      this.taughtMeans = taught.labels.map((_, row) => taughtValues.subarray(row * columns, (row + 1) * columns));
+    }
     this.withFeatures = tf.model({ inputs: model.inputs, outputs: [model.getLayer(layer).output, model.outputs[0]] });
   }
 

@@ -51,17 +51,27 @@ export function createModelSwitcher(page) {
       return false;
     }
     if (overtaken()) return false;
+    // A model saved by "Download as a model" names the classes taught before it was saved after its outputs.
+    const taught = metadata.taught ?? null;
+    const labels = [...metadata.labels, ...(taught ? taught.labels : [])];
     const predictor = await createPredictor({
       modelUrl: `${base}model.json`,
       modelId: id,
-      labels: metadata.labels,
+      labels,
       backend,
       mirrorAverage: metadata.mirror_average === true,
     });
     if (metadata.class_means && predictor.enableTeaching) {
       try {
-        await predictor.enableTeaching(base, metadata.class_means);
+        await predictor.enableTeaching(base, metadata.class_means, taught);
       } catch (error) {
+        if (taught) {
+          // Without them the page would name only some of the model's classes.
+          predictor.dispose();
+          if (overtaken()) return false;
+          ui.showStatus(`The model could not be loaded (${error.message}). Reload to try again.`);
+          return false;
+        }
         console.info(`teaching new classes is unavailable: ${error.message}`);
       }
     }
@@ -71,9 +81,12 @@ export function createModelSwitcher(page) {
     }
     state.predictor = predictor;
     state.modelId = id;
-    state.labels = metadata.labels;
+    state.labels = labels;
+    state.modelTaughtMeans = predictor.canBeTaught ? predictor.taughtMeans : []; // the server compares them itself
     state.threshold = metadata.confidence_threshold ?? 0.5;
-    state.taught = new TaughtClasses(globalThis.localStorage, id, metadata.labels, metadata.model_hash ?? '');
+    state.noneBelow = metadata.none_of_these?.below ?? null;
+    state.outputCount = metadata.labels.length;
+    state.taught = new TaughtClasses(globalThis.localStorage, id, labels, metadata.model_hash ?? '');
     state.taughtBusy = false; // a rebuild or import for the model before this one ends on its own
     state.backend = state.predictor.describe(); // Once: the backend does not change after loading.
     ui.showInfo({ backend: state.backend, where: state.predictor.where, threshold: state.threshold });

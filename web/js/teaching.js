@@ -5,8 +5,11 @@
  * (createTeachingPanel), so that it holds no state of its own beyond them.
  */
 
+import { modelFolder } from './savemodel.js';
 import { download } from './share.js';
-import { MAX_IMPORT_DRAWINGS, SUGGESTED_DRAWINGS, nothingImported } from './taught.js';
+import {
+  MAX_IMPORT_DRAWINGS, MAX_TAUGHT_CLASSES, SUGGESTED_DRAWINGS, nothingImported,
+} from './taught.js';
 import * as ui from './ui.js';
 
 /**
@@ -64,7 +67,8 @@ export function createTeachingPanel(page) {
     const { predictor, taught } = state;
     const classes = predictor.canBeTaught ? taught.classes() : []; // none while they are rebuilt
     state.taughtNames = classes.map(({ name }) => name);
-    state.taughtMeans = classes.length > 0 ? taught.meanFeatures() : [];
+    // The model's own taught classes (a saved model's) first, in the order of state.labels, then this browser's.
+    state.taughtMeans = [...state.modelTaughtMeans, ...(classes.length > 0 ? taught.meanFeatures() : [])];
     state.allLabels = [...state.labels, ...state.taughtNames];
     const samples = { ...state.samples };
     for (const { name, sample } of classes) if (sample) samples[name] = sample;
@@ -136,6 +140,47 @@ export function createTeachingPanel(page) {
       ui.showMessage(`${unreadable(skipped)} left out of the export; kept in this browser as they are.`, { near: 'taught-files' });
     }
   }, { near: 'taught-files' }));
+  document.getElementById('taught-model').addEventListener('click', () => attempt('download the model', async () => {
+    taughtIdle();
+    const { name, bytes } = await savedModel();
+    download(new Blob([bytes], { type: 'application/zip' }), name);
+    ui.showMessage(`Saved ${name}: unzip it in web/ and \`make run\` serves it (README, "Teach it something new").`,
+      { near: 'taught-files' });
+  }, { near: 'taught-files' }));
+
+  /**
+   * The model in use with every class taught to it (a saved model's own, then this browser's), as savemodel.js
+   * packs it. Its files are fetched again from where the model was loaded (the service worker has them offline).
+   */
+  async function savedModel() {
+    const { predictor, taught, modelId } = state;
+    if (!predictor.canBeTaught) throw new Error('the model runs on the server here, so it cannot be saved with taught things');
+    const base = `models/${modelId}/`;
+    const fetchBytes = async (name) => {
+      const response = await fetch(`${base}${name}`);
+      if (!response.ok) throw new Error(`${name}: ${response.status}`);
+      return new Uint8Array(await response.arrayBuffer());
+    };
+    const metadata = JSON.parse(new TextDecoder().decode(await fetchBytes('metadata.json')));
+    const modelJson = await fetchBytes('model.json');
+    const shards = JSON.parse(new TextDecoder().decode(modelJson)).weightsManifest.flatMap((group) => group.paths);
+    const files = { 'model.json': modelJson };
+    for (const name of [...shards, metadata.class_means.file]) files[name] = await fetchBytes(name);
+    const own = metadata.taught ?? { labels: [], drawings: {} };
+    const local = taught.classes();
+    const means = taught.meanFeatures();
+    const classes = [
+      ...own.labels.map((name, index) => ({ name, mean: predictor.taughtMeans[index], drawings: own.drawings?.[name] ?? 0 })),
+      ...local.map(({ name, count }, index) => ({ name, mean: means[index], drawings: count })),
+    ];
+    if (classes.length > MAX_TAUGHT_CLASSES) throw new Error(`a model holds at most ${MAX_TAUGHT_CLASSES} taught things`);
+    if (state.taught !== taught) throw new Error('another model was picked meanwhile');
+    // metadata.taught (a saved model's) is replaced by one naming all of them.
+    return modelFolder({
+      metadata, files, classes, ndjson: taught.toNdjson().text, savedFrom: modelId, date: new Date(),
+    });
+  }
+
   document.getElementById('taught-import').addEventListener('change', (event) => {
     const [file] = event.target.files;
     event.target.value = '';

@@ -7,7 +7,7 @@
 import { setInk, traceStroke } from './ink.js';
 import { IMAGE_SIZE } from './raster.js';
 import {
-  isSure, percentText, thresholdText, topGuesses, withArticle,
+  isNoneOfThese, isSure, percentText, thresholdText, topGuesses, withArticle,
 } from './words.js';
 
 const TOP = 5;
@@ -18,6 +18,7 @@ export function showStatus(text, { unsure = false } = {}) {
   const status = byId('status');
   if (status.textContent !== text) status.textContent = text;
   status.classList.toggle('unsure', unsure);
+  delete status.dataset.verdict; // set again by showPredictions when the words are a guess's
 }
 
 /** The six bar items (top five and "other things"), built once and then only updated. */
@@ -44,9 +45,11 @@ function buildBars() {
 
 /**
  * Top guesses as bars; the remainder goes to one "other things" bar, so the bars sum to 1. Runs for every
- * prediction, so it updates six existing items in place. Returns the top label.
+ * prediction, so it updates six existing items in place. The words say the top guess is sure (from
+ * `threshold`), a maybe, or none of the classes the page knows (words.js isNoneOfThese: the first `builtIn`
+ * labels are the model's outputs, the rest taught; `noneBelow` null: never). Returns the top label.
  */
-export function showPredictions(labels, probabilities, threshold) {
+export function showPredictions(labels, probabilities, threshold, { builtIn = labels.length, noneBelow = null } = {}) {
   const items = topGuesses(labels, probabilities, TOP);
   const shown = items.reduce((sum, [, probability]) => sum + probability, 0);
   items.push(['other things', Math.max(0, 1 - shown)]);
@@ -64,10 +67,16 @@ export function showPredictions(labels, probabilities, threshold) {
   if (list.childElementCount === 0) list.append(...bars.map((bar) => bar.item));
   byId('teach-choice').hidden = false; // A correction needs a guess to correct.
   const [best, bestProbability] = items[0];
+  const status = byId('status');
   if (isSure(bestProbability, threshold)) {
     showStatus(`It's ${withArticle(best)}! (${percentText(bestProbability, threshold)})`);
+    status.dataset.verdict = 'sure';
+  } else if (isNoneOfThese(probabilities, builtIn, noneBelow)) {
+    showStatus(`None of these, I think (closest: ${withArticle(best)}).`, { unsure: true });
+    status.dataset.verdict = 'none';
   } else {
     showStatus(`Not sure yet… maybe ${withArticle(best)}?`, { unsure: true });
+    status.dataset.verdict = 'maybe';
   }
   return best;
 }
@@ -107,6 +116,7 @@ export function showInfo({ backend, milliseconds, where, threshold }) {
 export function showTaught(classes, canTeach, suggested) {
   byId('taught-panel').hidden = !canTeach;
   byId('taught-export').disabled = classes.length === 0;
+  byId('taught-model').disabled = classes.length === 0;
   byId('taught-list').replaceChildren(...classes.map(([name, count]) => {
     const item = document.createElement('li');
     item.dataset.name = name;

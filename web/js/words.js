@@ -39,6 +39,20 @@ export function isSure(probability, threshold) {
   return tenths(probability) >= tenths(threshold);
 }
 
+/**
+ * "None of these": the top guess is one of the model's own classes (index under `builtIn`), and even it is
+ * less likely than `below`, the model's metadata.none_of_these.below (export.py chooses it on the validation
+ * split; null: the model has none, and the page never says so). A taught class on top is never "none of
+ * these": it won by being nearer the drawing than the softmax's pick (taught.js besideSoftmax), and takes
+ * that pick's probability, often a low one. The same rule as training.taught.is_none_of_these.
+ */
+export function isNoneOfThese(probabilities, builtIn, below) {
+  if (typeof below !== 'number' || probabilities.length === 0) return false;
+  let top = 0;
+  for (let i = 1; i < probabilities.length; i++) if (probabilities[i] > probabilities[top]) top = i;
+  return top < builtIn && probabilities[top] < below;
+}
+
 /** The threshold as the page states it: "94.9%", "43.2%". */
 export function thresholdText(threshold) {
   return `${tenths(threshold)}%`;

@@ -1,0 +1,215 @@
+"""Classes taught in the page, taken further: the Python twin of the page's rule (training/taught.py) held to
+web/js/taught.js and words.js; "none of these"; and "Download as a model", saved in Chromium at three sizes,
+then loaded by training.webmodel, served by `serve.py --also` and guessed with in the page and by POST /predict.
+A saved folder edited by hand is refused with one line.
+"""
+
+import json
+import shutil
+import subprocess
+import urllib.request
+import zipfile
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from test_browser import draw, open_page, settled_guesses, wait_until
+from test_page import sized  # noqa: F401  (the three sizes)
+
+from bench.common import LiveServer, shared_drawings
+from bench.shapes import random_comb
+from training import data as quickdraw
+from training.taught import beside_softmax, is_none_of_these
+from training.webmodel import WebModelError, all_labels, guess_probabilities, load_web_model, read_model_files
+
+TAUGHT = "face"  # a shared stroke class the shipped model does not know; bench.teach finds it most often
+TEACH_FROM = 5   # the first five of its shared drawings teach it; the sixth and seventh are guessed
+
+
+def drawings_of(word):
+    return [drawing for each, drawing in shared_drawings() if each == word]
+
+
+def test_the_python_twin_is_the_pages_rule():
+    """training.taught's beside_softmax and is_none_of_these against taught.js and words.js in Node, on random
+    guesses where about half of the rows are won by a taught class. Decisions must agree exactly; values
+    within 1e-6, since JavaScript adds the dot products in double precision and NumPy in float32 (a
+    difference of a few units in the 7th digit, far below the 0.1 % the page shows)."""
+    rng = np.random.default_rng(7)
+    rows, columns, classes, taught = 200, 16, 5, 3
+    logits = rng.normal(0, 2, (rows, classes))
+    probabilities = (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
+    features = rng.random((rows, columns)).astype(np.float32)
+    features /= np.linalg.norm(features, axis=1, keepdims=True)
+    class_means = rng.random((classes, columns)).astype(np.float32) * 0.5
+    taught_means = rng.random((taught, columns)).astype(np.float32) * 0.42
+    below = 0.4
+    job = {"probabilities": probabilities.tolist(), "features": features.tolist(),
+           "classMeans": {"values": class_means.tolist(), "columns": columns}, "taughtMeans": taught_means.tolist(),
+           "below": below}
+    result = subprocess.run(["node", str(ROOT / "tests" / "js" / "taught_cli.mjs")], input=json.dumps(job),
+                            capture_output=True, text=True, check=True, timeout=60)
+    page = json.loads(result.stdout)
+    page_probabilities = np.array([row["probabilities"] for row in page])
+    ours = beside_softmax(probabilities, features, class_means, taught_means)
+    assert 0.3 < np.mean(ours.argmax(axis=1) >= classes) < 0.8  # both kinds of row are exercised
+    assert np.array_equal(page_probabilities.argmax(axis=1), ours.argmax(axis=1))
+    assert np.allclose(page_probabilities, ours, atol=1e-6)
+    assert [row["none"] for row in page] == is_none_of_these(ours, classes, below).tolist()
+    assert 0 < sum(row["none"] for row in page) < rows
+
+
+def test_none_of_these_fires_on_a_random_comb_and_not_on_a_real_drawing():
+    model, metadata = load_web_model(ROOT / "web" / "model")
+    below = metadata["none_of_these"]["below"]
+    cat = next(drawing for word, drawing in shared_drawings() if word == "cat")
+    probabilities = guess_probabilities(model, metadata, quickdraw.drawings_input([random_comb(200), cat]))
+    assert is_none_of_these(probabilities, len(metadata["labels"]), below).tolist() == [True, False]
+
+
+def saved_folder(tmp_path, archive):
+    """The saved ZIP unpacked as `unzip` would: one folder, model-taught-<date>, named as the page named it."""
+    with zipfile.ZipFile(archive) as opened:
+        assert opened.testzip() is None  # every file's CRC-32 checks
+        names = opened.namelist()
+        folder_name = names[0].split("/")[0]
+        assert folder_name.startswith("model-taught-") and all(name.startswith(folder_name + "/") for name in names)
+        opened.extractall(tmp_path)
+    return tmp_path / folder_name
+
+
+def teach_and_save(context, base_url, folder):
+    """In a fresh page: a random comb of strokes reads "none of these"; five drawings of a face teach it, and
+    the held-out faces are guessed as it; Download as a model. Returns the saved ZIP's path."""
+    faces = drawings_of(TAUGHT)
+    page = open_page(context, base_url)
+    draw(page, random_comb(200))
+    settled_guesses(page)
+    assert page.get_attribute("#status", "data-verdict") == "none"
+    assert page.inner_text("#status").startswith("None of these")
+    page.keyboard.press("Escape")
+    page.evaluate("document.getElementById('taught-panel').open = true")
+    assert page.is_disabled("#taught-model")  # nothing taught yet
+    page.fill("#taught-name", TAUGHT)
+    for drawing in faces[:TEACH_FROM]:
+        draw(page, drawing)
+        page.click("#taught-add")
+        wait_until(page, "window.sketch.drawing.strokes.length === 0")
+    for drawing in faces[TEACH_FROM:TEACH_FROM + 2]:
+        draw(page, drawing)
+        assert settled_guesses(page)[0][0] == TAUGHT
+        assert page.get_attribute("#status", "data-verdict") != "none"  # a taught class on top never is
+        page.keyboard.press("Escape")
+    with page.expect_download() as download_info:
+        page.click("#taught-model")
+    archive = folder / download_info.value.suggested_filename
+    download_info.value.save_as(archive)
+    assert "Saved model-taught-" in page.inner_text("#message")
+    assert page.errors == []
+    page.close()
+    return archive
+
+
+@pytest.fixture(scope="module")
+def saved_model(browser, live_server, tmp_path_factory):
+    """A model saved from the page (desktop size) with a face taught, unpacked; and a server that serves it
+    beside the shipped one (`serve.py --also`), as (folder, base URL)."""
+    from test_page import VIEWPORTS
+
+    folder = tmp_path_factory.mktemp("saved")
+    context = browser.new_context(**VIEWPORTS["desktop"], accept_downloads=True)
+    archive = teach_and_save(context, live_server, folder)
+    context.close()
+    unpacked = saved_folder(folder, archive)
+    with LiveServer("--also", str(unpacked)) as server:
+        yield unpacked, server.url
+
+
+def test_teaching_none_of_these_and_download_as_a_model_at_each_size(sized, live_server, tmp_path):  # noqa: F811
+    """At each size, the whole path in the page, down to a ZIP that Python's zipfile opens and checks."""
+    archive = teach_and_save(sized[1], live_server, tmp_path)
+    folder = saved_folder(tmp_path, archive)
+    assert json.loads((folder / "metadata.json").read_text())["taught"]["labels"] == [TAUGHT]
+
+
+def test_the_saved_model_loads_in_python_with_its_taught_class(saved_model):
+    folder, _ = saved_model
+    files = read_model_files(folder)
+    model, metadata = load_web_model(folder, files)
+    shipped = json.loads((ROOT / "web" / "model" / "metadata.json").read_text())
+    assert metadata["labels"] == shipped["labels"] and metadata["model_hash"] == shipped["model_hash"]
+    assert metadata["taught"]["labels"] == [TAUGHT] and metadata["taught"]["drawings"] == {TAUGHT: TEACH_FROM}
+    assert [json.loads(line)["word"] for line in (folder / "taught.ndjson").read_text().splitlines()] == [TAUGHT] * 5
+    held_out = drawings_of(TAUGHT)[TEACH_FROM:TEACH_FROM + 2]
+    probabilities = guess_probabilities(model, metadata, quickdraw.drawings_input(held_out), files)
+    assert [all_labels(metadata)[index] for index in probabilities.argmax(axis=1)] == [TAUGHT, TAUGHT]
+
+
+def test_the_saved_model_is_served_and_guesses_in_the_page_at_each_size(sized, saved_model):  # noqa: F811
+    folder, url = saved_model
+    model_id = folder.name.removeprefix("model-")
+    shipped = json.loads((ROOT / "web" / "model" / "metadata.json").read_text())
+    listed = json.load(urllib.request.urlopen(url + "models"))["models"]
+    assert {"id": model_id, "classes": len(shipped["labels"]) + 1} in [
+        {key: each[key] for key in ("id", "classes")} for each in listed]
+    held_out = drawings_of(TAUGHT)[TEACH_FROM:TEACH_FROM + 2]
+    request = urllib.request.Request(url + "predict", headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"strokes": held_out[0], "model": model_id}).encode())
+    assert json.load(urllib.request.urlopen(request))["predictions"][0]["label"] == TAUGHT
+    page = open_page(sized[1], url, f"?model={model_id}")
+    assert page.get_attribute("body", "data-model") == model_id
+    for drawing in held_out:
+        draw(page, drawing)
+        assert settled_guesses(page)[0][0] == TAUGHT
+        page.keyboard.press("Escape")
+    assert TAUGHT in page.evaluate("window.sketch.state.allLabels")
+    assert page.errors == []
+
+
+def copy_of_the_shipped_model(tmp_path, taught_labels=("arm",)):
+    """web/model copied, with a well-formed taught entry (all-zero means) to break in one way per test."""
+    folder = tmp_path / "model-mine"
+    shutil.copytree(ROOT / "web" / "model", folder)
+    metadata = json.loads((folder / "metadata.json").read_text())
+    columns = metadata["class_means"]["shape"][1]
+    metadata["taught"] = {"labels": list(taught_labels), "file": "taught_means.bin",
+                          "shape": [len(taught_labels), columns], "dtype": "uint8", "scale": "value = q / 255",
+                          "rule": "beside_softmax", "drawings": {label: 5 for label in taught_labels}}
+    (folder / "taught_means.bin").write_bytes(bytes(len(taught_labels) * columns))
+    return folder, metadata
+
+
+def test_a_well_formed_saved_folder_loads(tmp_path):
+    folder, metadata = copy_of_the_shipped_model(tmp_path)
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    _, loaded = load_web_model(folder)
+    assert all_labels(loaded)[-1] == "arm"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda taught, metadata: taught.update(labels=["cat"]), "none a built-in class"),
+    (lambda taught, metadata: taught.update(labels=["arm", "arm"]), "distinct"),
+    (lambda taught, metadata: taught.update(labels=["x" * 41]), "at most 40"),
+    (lambda taught, metadata: taught.update(labels=" arm"), "taught labels"),
+    (lambda taught, metadata: taught.update(shape=[1, 5]), "shape"),
+    (lambda taught, metadata: taught.update(rule="softmax"), "rule"),
+    (lambda taught, metadata: taught.update(file="../model/class_means.bin"), "outside the folder"),
+    (lambda taught, metadata: taught.update(file="missing.bin"), "missing"),
+    (lambda taught, metadata: taught.update(file=["taught_means.bin"]), "outside the folder"),
+    (lambda taught, metadata: metadata.update(taught=["arm"]), "taught is not an object"),
+    (lambda taught, metadata: taught.update(labels=["arm", "leg"]), "shape"),
+])
+def test_a_saved_folder_edited_by_hand_is_refused_naming_what_is_wrong(tmp_path, change, message):
+    folder, metadata = copy_of_the_shipped_model(tmp_path)
+    change(metadata["taught"], metadata)
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(WebModelError, match=message):
+        load_web_model(folder)
+
+
+def test_a_saved_folder_with_short_means_is_refused(tmp_path):
+    folder, metadata = copy_of_the_shipped_model(tmp_path)
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    (folder / "taught_means.bin").write_bytes(b"\0" * 10)
+    with pytest.raises(WebModelError, match="holds 10 bytes"):
+        load_web_model(folder)

@@ -1,0 +1,112 @@
+"""Taught classes and "none of these" in Python: the twin of web/js/taught.js's besideSoftmax and of
+web/js/words.js's isNoneOfThese, for the server, the benches and a model downloaded from the page.
+
+    python -m training.taught web/model-mine      # prints the folder's built-in and taught classes
+
+A person teaches the page a new class from a few drawings; the page keeps each taught class as the mean of
+its drawings' features (FEATURE_LAYER, each scaled to length 1). "Download as a model" saves the shipped
+network with those means beside it, and metadata.json's "taught" entry:
+
+    "taught": {"labels": ["arm", "leg"], "file": "taught_means.bin", "shape": [2, 1152], "dtype": "uint8",
+               "scale": "value = q / 255", "rule": "beside_softmax", "drawings": {"arm": 5, "leg": 6}}
+
+so that `serve.py --also FOLDER` serves it and `training.webmodel.load_web_model` loads it, taught classes
+included. tests/test_taught_twin.py holds these functions identical to the page's on the same numbers.
+"""
+
+import json
+import sys
+
+import numpy as np
+
+RULE = "beside_softmax"
+MAX_TAUGHT_CLASSES = 100  # as web/js/taught.js: what the page can teach one model, and so save with it
+MAX_NAME_LENGTH = 40      # as web/js/taught.js, in UTF-16 code units as JavaScript counts a string's length
+
+
+def unit_length(features):
+    """Each row scaled to length 1 (a zero row stays zero), as taught.js's unitLength."""
+    features = np.asarray(features, dtype=np.float32)
+    norms = np.linalg.norm(features, axis=-1, keepdims=True)
+    return features / np.maximum(norms, 1e-12)
+
+
+def beside_softmax(probabilities, features, class_means, taught_means):
+    """Probabilities over the built-in classes and then the taught ones, for each row: the built-in class the
+    softmax picks keeps its place unless a taught class's mean is more similar (dot product with the unit
+    features) than that class's own mean; then the taught class takes the picked class's probability and
+    the rest is scaled to fit. Ties keep the built-in class, and the first taught class wins a tie among
+    taught ones, as in the page."""
+    probabilities = np.atleast_2d(np.asarray(probabilities, dtype=np.float32))
+    features = np.atleast_2d(np.asarray(features, dtype=np.float32))
+    taught_means = np.asarray(taught_means, dtype=np.float32).reshape(-1, features.shape[1])
+    result = np.concatenate([probabilities, np.zeros((len(probabilities), len(taught_means)), np.float32)], axis=1)
+    if len(taught_means) == 0:
+        return result
+    picked = probabilities.argmax(axis=1)
+    picked_similarity = np.sum(features * class_means[picked], axis=1)
+    taught_similarity = features @ taught_means.T
+    best = taught_similarity.argmax(axis=1)
+    wins = taught_similarity[np.arange(len(best)), best] > picked_similarity
+    rows = np.nonzero(wins)[0]
+    share = probabilities[rows, picked[rows]]
+    count = probabilities.shape[1]
+    result[rows, :count] = probabilities[rows] * (1 - share[:, None])
+    result[rows, count + best[rows]] = share
+    return result
+
+
+def is_none_of_these(probabilities, built_in, below):
+    """Whether each guess (row) is "none of these": its top class is one of the model's own (index under
+    built_in, the model's outputs; the rest are taught) and even it is less likely than `below` (metadata
+    "none_of_these", chosen by export.py on the validation split; None: never). A taught class on top never
+    is: it won by being nearer the drawing than the softmax's pick, and took that pick's probability."""
+    probabilities = np.atleast_2d(probabilities)
+    if below is None:
+        return np.zeros(len(probabilities), dtype=bool)
+    top = probabilities.argmax(axis=1)
+    return (top < built_in) & (probabilities[np.arange(len(top)), top] < below)
+
+
+def check_taught(metadata, files, folder):
+    """The taught entry of metadata.json and its means file, checked: (labels, means as float32 rows), or
+    ([], None) for a folder with no taught classes. Raises ValueError naming what is wrong, since the
+    folder may come from a browser, edited by hand."""
+    taught = metadata.get("taught")
+    if taught is None:
+        return [], None
+    if not isinstance(taught, dict):
+        raise ValueError(f"model folder {folder}: metadata.json's taught is not an object")
+    labels = taught.get("labels")
+    built_in = metadata.get("labels") or []
+    if (not isinstance(labels, list) or not 1 <= len(labels) <= MAX_TAUGHT_CLASSES
+            or not all(isinstance(label, str) and label.strip() == label
+                       and 0 < len(label.encode("utf-16-le")) // 2 <= MAX_NAME_LENGTH for label in labels)
+            or len(set(labels)) != len(labels) or set(labels) & set(built_in)):
+        raise ValueError(f"model folder {folder}: metadata.json's taught labels must be 1 to {MAX_TAUGHT_CLASSES} "
+                         f"distinct names of at most {MAX_NAME_LENGTH} characters, none a built-in class")
+    means_entry = metadata.get("class_means")
+    if not isinstance(means_entry, dict) or not isinstance(means_entry.get("shape"), list):
+        raise ValueError(f"model folder {folder}: taught classes are compared with the class means, which it lacks")
+    columns = means_entry["shape"][-1]
+    if taught.get("rule") != RULE or taught.get("dtype") != "uint8" or taught.get("shape") != [len(labels), columns]:
+        raise ValueError(f"model folder {folder}: metadata.json's taught entry must be rule {RULE!r}, dtype uint8 and "
+                         f"shape [{len(labels)}, {columns}] (the class means' columns)")
+    data = files.get(taught.get("file")) if isinstance(taught.get("file"), str) else None
+    if data is None or len(data) != len(labels) * columns:
+        raise ValueError(f"model folder {folder}: the taught means file holds {len(data or b'')} bytes, "
+                         f"not {len(labels) * columns}")
+    return labels, np.frombuffer(data, np.uint8).reshape(len(labels), columns).astype(np.float32) / 255
+
+
+def class_means(metadata, files):
+    """The shipped class means (metadata "class_means") as float32 rows, as model.js reads them."""
+    entry = metadata["class_means"]
+    return np.frombuffer(files[entry["file"]], np.uint8).reshape(entry["shape"]).astype(np.float32) / 255
+
+
+if __name__ == "__main__":
+    from training.webmodel import load_web_model
+
+    _, loaded = load_web_model(sys.argv[1] if len(sys.argv) > 1 else "web/model")
+    print(json.dumps({"labels": loaded["labels"], "taught": (loaded.get("taught") or {}).get("labels", [])}))
