@@ -5,6 +5,7 @@ A saved folder edited by hand is refused with one line.
 """
 
 import json
+import re
 import shutil
 import subprocess
 import urllib.request
@@ -212,4 +213,43 @@ def test_a_saved_folder_with_short_means_is_refused(tmp_path):
     (folder / "metadata.json").write_text(json.dumps(metadata))
     (folder / "taught_means.bin").write_bytes(b"\0" * 10)
     with pytest.raises(WebModelError, match="holds 10 bytes"):
+        load_web_model(folder)
+
+
+def test_a_saved_folder_whose_class_means_do_not_fit_is_refused_at_loading(tmp_path):
+    """Taught classes compare a drawing with the class means row by row: a folder whose means have too few
+    rows (which would fail only when the softmax picked a missing row, as a 500), columns not the layer's,
+    or a layer the model lacks is refused when the server starts, not when a drawing comes."""
+    cases = {
+        "shape must be [34, columns]": lambda entry, folder: (
+            entry.update(shape=[5, entry["shape"][1]]),
+            (folder / "class_means.bin").write_bytes(bytes(5 * entry["shape"][1]))),
+        "shape must be": lambda entry, folder: entry.update(shape=[34, 1152.0]),
+        "holds 1152 bytes": lambda entry, folder: (folder / "class_means.bin").write_bytes(bytes(1152)),
+        "is not a layer of the model": lambda entry, folder: entry.update(layer="nope"),
+    }
+    for number, (message, change) in enumerate(cases.items()):
+        folder, metadata = copy_of_the_shipped_model(tmp_path / str(number))
+        change(metadata["class_means"], folder)
+        (folder / "metadata.json").write_text(json.dumps(metadata))
+        with pytest.raises(WebModelError, match=re.escape(message)):
+            load_web_model(folder)
+
+
+@pytest.mark.parametrize("label, loads", [
+    ("arm\u001c", True),     # JavaScript's trim() keeps U+001C, so the page can save it (Python's strip() would not)
+    ("\u00a0arm", False),    # trim() removes a no-break space: the page never makes such a name
+    ("\ud800", False),       # a lone surrogate
+    (["arm"], False),
+    (3, False),
+])
+def test_taught_names_are_held_to_the_pages_rule(tmp_path, label, loads):
+    """A name the page can make loads; any other is refused with one line, never a traceback."""
+    folder, metadata = copy_of_the_shipped_model(tmp_path)
+    metadata["taught"]["labels"] = [label]
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    if loads:
+        assert all_labels(load_web_model(folder)[1])[-1] == label
+        return
+    with pytest.raises(WebModelError, match="taught labels must be"):
         load_web_model(folder)

@@ -11,7 +11,7 @@ network with those means beside it, and metadata.json's "taught" entry:
                "scale": "value = q / 255", "rule": "beside_softmax", "drawings": {"arm": 5, "leg": 6}}
 
 so that `serve.py --also FOLDER` serves it and `training.webmodel.load_web_model` loads it, taught classes
-included. tests/test_taught_twin.py holds these functions identical to the page's on the same numbers.
+included. tests/test_teaching_model.py holds these functions identical to the page's on the same numbers.
 """
 
 import json
@@ -22,6 +22,10 @@ import numpy as np
 RULE = "beside_softmax"
 MAX_TAUGHT_CLASSES = 100  # as web/js/taught.js: what the page can teach one model, and so save with it
 MAX_NAME_LENGTH = 40      # as web/js/taught.js, in UTF-16 code units as JavaScript counts a string's length
+# What JavaScript's String.prototype.trim() removes (ECMAScript's WhiteSpace and LineTerminator): Python's
+# str.strip() removes more (U+001C to U+001F, U+0085), so names are compared with exactly these.
+JS_TRIMMED = ("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+              "\u2028\u2029\u202f\u205f\u3000\ufeff")
 
 
 def unit_length(features):
@@ -68,6 +72,34 @@ def is_none_of_these(probabilities, built_in, below):
     return (top < built_in) & (probabilities[np.arange(len(top)), top] < below)
 
 
+def is_name(label):
+    """A name the page could have taught (web/js/taught.js checkName): a string that JavaScript's trim()
+    leaves as it is, of 1 to MAX_NAME_LENGTH UTF-16 code units, with no lone surrogate."""
+    if not isinstance(label, str) or label != label.strip(JS_TRIMMED):
+        return False
+    try:
+        units = len(label.encode("utf-16-le")) // 2
+    except UnicodeEncodeError:  # a lone surrogate, which a browser's JSON may hold but no name should
+        return False
+    return 0 < units <= MAX_NAME_LENGTH
+
+
+def check_class_means(metadata, files, folder, outputs):
+    """The class means' entry, checked as taught classes use it: (rows, columns) plain integers, one row per
+    output, and its file that many bytes. Raises ValueError naming what is wrong."""
+    entry = metadata.get("class_means")
+    shape = entry.get("shape") if isinstance(entry, dict) else None
+    if (not isinstance(shape, list) or len(shape) != 2 or not all(type(size) is int and size > 0 for size in shape)
+            or shape[0] != outputs):
+        raise ValueError(f"model folder {folder}: taught classes are compared with the class means, whose shape "
+                         f"must be [{outputs}, columns]")
+    data = files.get(entry.get("file")) if isinstance(entry.get("file"), str) else None
+    if data is None or len(data) != shape[0] * shape[1]:
+        raise ValueError(f"model folder {folder}: the class means file holds {len(data or b'')} bytes, "
+                         f"not {shape[0] * shape[1]}")
+    return shape[1]
+
+
 def check_taught(metadata, files, folder):
     """The taught entry of metadata.json and its means file, checked: (labels, means as float32 rows), or
     ([], None) for a folder with no taught classes. Raises ValueError naming what is wrong, since the
@@ -78,17 +110,13 @@ def check_taught(metadata, files, folder):
     if not isinstance(taught, dict):
         raise ValueError(f"model folder {folder}: metadata.json's taught is not an object")
     labels = taught.get("labels")
-    built_in = metadata.get("labels") or []
+    built_in = [label for label in metadata.get("labels") or [] if isinstance(label, str)]
     if (not isinstance(labels, list) or not 1 <= len(labels) <= MAX_TAUGHT_CLASSES
-            or not all(isinstance(label, str) and label.strip() == label
-                       and 0 < len(label.encode("utf-16-le")) // 2 <= MAX_NAME_LENGTH for label in labels)
+            or not all(is_name(label) for label in labels)
             or len(set(labels)) != len(labels) or set(labels) & set(built_in)):
         raise ValueError(f"model folder {folder}: metadata.json's taught labels must be 1 to {MAX_TAUGHT_CLASSES} "
                          f"distinct names of at most {MAX_NAME_LENGTH} characters, none a built-in class")
-    means_entry = metadata.get("class_means")
-    if not isinstance(means_entry, dict) or not isinstance(means_entry.get("shape"), list):
-        raise ValueError(f"model folder {folder}: taught classes are compared with the class means, which it lacks")
-    columns = means_entry["shape"][-1]
+    columns = check_class_means(metadata, files, folder, len(metadata.get("labels") or []))
     if taught.get("rule") != RULE or taught.get("dtype") != "uint8" or taught.get("shape") != [len(labels), columns]:
         raise ValueError(f"model folder {folder}: metadata.json's taught entry must be rule {RULE!r}, dtype uint8 and "
                          f"shape [{len(labels)}, {columns}] (the class means' columns)")

@@ -51,8 +51,13 @@ def read_model_files(folder, names=("metadata.json", "model.json")):
         described[entry] = metadata.get(entry) if isinstance(metadata, dict) else None
         if described[entry] is not None and not isinstance(described[entry], dict):
             raise WebModelError(f"model folder {folder}: metadata.json's {entry} is not an object")
-    listed = [("model.json", name) for name in shards] + [
-        (f"metadata.json's {entry}", entry_value.get("file")) for entry, entry_value in described.items() if entry_value]
+    listed = [("model.json", name) for name in shards]
+    for entry, value in described.items():
+        if value:
+            listed.append((f"metadata.json's {entry}", value.get("file")))
+        if value and "drawings_file" in value:
+            # A saved model's taught drawings (taught.ndjson): the page joins them to the next save's.
+            listed.append((f"metadata.json's {entry} drawings", value["drawings_file"]))
     for source, name in listed:
         # Shards (and the means) sit beside model.json; a path elsewhere is not ours to read.
         if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):
@@ -129,10 +134,20 @@ def load_web_model(folder, files=None):
     if not isinstance(labels, list) or len(labels) != model.output_shape[-1]:
         raise WebModelError(f"model folder {folder}: metadata.json labels do not match the model's "
                             f"{model.output_shape[-1]} outputs")
+    if not isinstance(metadata.get("model_hash"), str):
+        raise WebModelError(f"model folder {folder}: metadata.json has no model_hash")
     try:
-        check_taught(metadata, files, folder)
+        taught_labels, _ = check_taught(metadata, files, folder)
     except ValueError as error:
         raise WebModelError(str(error)) from None
+    if taught_labels:
+        # Taught classes compare the features of the class means' layer: it must be the model's, that wide.
+        layer_name = metadata["class_means"].get("layer")
+        layer = next((each for each in model.layers if each.name == layer_name), None)
+        columns = metadata["class_means"]["shape"][1]
+        if layer is None or int(np.prod(layer.output_shape[1:])) != columns:
+            raise WebModelError(f"model folder {folder}: the class means' layer {layer_name!r} is not a layer of "
+                                f"the model with {columns} features")
     return model, metadata
 
 

@@ -49,7 +49,7 @@ async function cacheModel(id) {
   const modelResponse = await fetch(`${base}model.json`, { cache: 'no-cache' });
   const shards = (await modelResponse.clone().json()).weightsManifest.flatMap((group) => group.paths);
   if (metadata.class_means) shards.push(metadata.class_means.file); // for teaching it new classes
-  if (metadata.taught) shards.push(metadata.taught.file); // the classes taught before it was saved
+  if (metadata.taught) shards.push(metadata.taught.file, metadata.taught.drawings_file); // taught before it was saved
   const name = cacheNameOf(id, metadata.model_hash);
   const cache = await caches.open(name);
   await cache.put(`${base}metadata.json`, metadataResponse);

@@ -50,6 +50,9 @@ test('a stored archive has a header per file, a central directory and its end, a
   assert.equal(view.getUint32(secondLocal, true), 0x04034b50);
   assert.equal(view.getUint32(secondLocal + 14, true), crc32(new Uint8Array([0, 255])));
   assert.equal(view.getUint32(secondLocal + 22, true), 2);
+  // Made on Unix, each entry a regular file of mode 0644, so that unzip reads UTF-8 names and sets permissions.
+  assert.equal(view.getUint16(directoryStart + 4, true), (3 << 8) | 20);
+  assert.equal(view.getUint32(directoryStart + 38, true) >>> 16, 0o100644);
   // The same files make the same bytes (no clock in the archive).
   assert.deepEqual(zipStored([{ name: 'x', bytes: text('y') }]), zipStored([{ name: 'x', bytes: text('y') }]));
 });
@@ -87,6 +90,12 @@ test('the saved folder holds the model, its taught means and drawings, and metad
   assert.throws(() => modelFolder({
     metadata, files, classes: [], ndjson: '', savedFrom: 'shipped', date,
   }), /nothing has been taught/);
+  // Two classes of one name (a saved model's and this browser's) would make a folder no loader accepts.
+  for (const name of ['arm', 'cat']) {
+    assert.throws(() => modelFolder({
+      metadata, files, classes: [...classes, { name, mean: new Float32Array(3), drawings: 1 }], ndjson: '', savedFrom: 'shipped', date,
+    }), new RegExp(`"${name}" would name two classes`));
+  }
   assert.throws(() => modelFolder({
     metadata, files, classes: [{ name: 'x', mean: new Float32Array(4), drawings: 1 }], ndjson: '', savedFrom: 'shipped', date,
   }), /does not match/);

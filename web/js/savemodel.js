@@ -34,12 +34,16 @@ export function folderName(date) {
 /**
  * The archive's bytes. `metadata`: the model's metadata.json (parsed); `files`: {name: Uint8Array} of its
  * model.json, shards and class means; `classes`: [{name, mean (Float32Array), drawings}] of every taught
- * class, the model's own first; `ndjson`: the drawings taught in this browser; `savedFrom`: the model's id.
+ * class, the model's own first; `ndjson`: their drawings (a saved model's own taught.ndjson, then those taught
+ * in this browser); `savedFrom`: the model's id.
  */
 export function modelFolder({
   metadata, files, classes, ndjson, savedFrom, date,
 }) {
   if (classes.length === 0) throw new Error('nothing has been taught to this model yet');
+  const names = classes.map(({ name }) => name);
+  const twice = names.find((name, index) => names.indexOf(name) !== index || metadata.labels.includes(name));
+  if (twice !== undefined) throw new Error(`"${twice}" would name two classes of the model; rename one first`);
   const [rows, columns] = metadata.class_means.shape;
   if (classes.some(({ mean }) => mean.length !== columns)) throw new Error('a taught mean does not match the model');
   const taught = {

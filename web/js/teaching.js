@@ -162,11 +162,18 @@ export function createTeachingPanel(page) {
       return new Uint8Array(await response.arrayBuffer());
     };
     const metadata = JSON.parse(new TextDecoder().decode(await fetchBytes('metadata.json')));
+    // The files are fetched again: they must still be the model this page loaded (the server may have restarted).
+    const own = metadata.taught ?? { labels: [], drawings: {} };
+    if (metadata.model_hash !== taught.modelHash || own.labels.length !== predictor.taughtMeans.length) {
+      throw new Error('the model on the server changed since this page loaded it; reload the page');
+    }
     const modelJson = await fetchBytes('model.json');
     const shards = JSON.parse(new TextDecoder().decode(modelJson)).weightsManifest.flatMap((group) => group.paths);
     const files = { 'model.json': modelJson };
     for (const name of [...shards, metadata.class_means.file]) files[name] = await fetchBytes(name);
-    const own = metadata.taught ?? { labels: [], drawings: {} };
+    // A saved model's own drawings come first in the new taught.ndjson, so that none is lost on saving again.
+    let ownDrawings = own.drawings_file ? new TextDecoder().decode(await fetchBytes(own.drawings_file)) : '';
+    if (ownDrawings && !ownDrawings.endsWith('\n')) ownDrawings += '\n';
     const local = taught.classes();
     const means = taught.meanFeatures();
     const classes = [
@@ -177,7 +184,7 @@ export function createTeachingPanel(page) {
     if (state.taught !== taught) throw new Error('another model was picked meanwhile');
     // metadata.taught (a saved model's) is replaced by one naming all of them.
     return modelFolder({
-      metadata, files, classes, ndjson: taught.toNdjson().text, savedFrom: modelId, date: new Date(),
+      metadata, files, classes, ndjson: ownDrawings + taught.toNdjson().text, savedFrom: modelId, date: new Date(),
     });
   }
 

@@ -30,7 +30,13 @@ export function crc32(bytes) {
 const DOS_TIME = 0;
 const DOS_DATE = (1 << 5) | 1;
 const UTF8_NAMES = 1 << 11;
-const MAX_BYTES = 0xffffffff;
+// Made on "Unix" (host 3, APPNOTE 4.4.2) with version 2.0, and each entry a regular file readable by all
+// (mode 0644 in the upper half of the external attributes): Info-ZIP's unzip then reads the UTF-8 names as
+// such, and gives the files ordinary permissions.
+const MADE_BY = (3 << 8) | 20;
+const REGULAR_FILE = (0o100644 << 16) >>> 0;
+const MAX_BYTES = 0xffffffff; // sizes and offsets are 32 bits; this value itself means ZIP64, so it is refused
+const MAX_ENTRIES = 0xffff;
 
 /**
  * The archive of `files` ([{name, bytes}], names with "/" between folders, bytes a Uint8Array) as one
@@ -41,9 +47,11 @@ export function zipStored(files) {
   const parts = [];
   const directory = [];
   let offset = 0;
+  if (files.length > MAX_ENTRIES) throw new Error('too many files for a ZIP archive');
   for (const { name, bytes } of files) {
     const nameBytes = encoder.encode(name);
-    if (bytes.length > MAX_BYTES) throw new Error(`${name} is too large for a ZIP archive`);
+    if (nameBytes.length > 0xffff) throw new Error('a file name is too long for a ZIP archive');
+    if (bytes.length >= MAX_BYTES) throw new Error(`${name} is too large for a ZIP archive`);
     const crc = crc32(bytes);
     const local = new DataView(new ArrayBuffer(30));
     local.setUint32(0, 0x04034b50, true); // local file header signature
@@ -61,7 +69,7 @@ export function zipStored(files) {
 
     const central = new DataView(new ArrayBuffer(46));
     central.setUint32(0, 0x02014b50, true); // central directory header signature
-    central.setUint16(4, 20, true); // version made by
+    central.setUint16(4, MADE_BY, true);
     central.setUint16(6, 20, true); // version needed to extract
     central.setUint16(8, UTF8_NAMES, true);
     central.setUint16(10, 0, true);
@@ -71,11 +79,12 @@ export function zipStored(files) {
     central.setUint32(20, bytes.length, true);
     central.setUint32(24, bytes.length, true);
     central.setUint16(28, nameBytes.length, true);
-    // Extra field, comment, disk number, internal and external attributes: all 0.
+    // Extra field, comment, disk number and internal attributes: 0.
+    central.setUint32(38, REGULAR_FILE, true);
     central.setUint32(42, offset, true); // where the local header starts
     directory.push(new Uint8Array(central.buffer), nameBytes);
     offset += 30 + nameBytes.length + bytes.length;
-    if (offset > MAX_BYTES) throw new Error('the files are too large for a ZIP archive');
+    if (offset >= MAX_BYTES) throw new Error('the files are too large for a ZIP archive');
   }
   const directorySize = directory.reduce((sum, part) => sum + part.length, 0);
   const end = new DataView(new ArrayBuffer(22));
