@@ -331,8 +331,13 @@ def teachers_lines(teachers):
     seeds = teachers["seeds"]
     names = " and ".join(teacher["name"] for teacher in teachers["teachers"])
     settings = teachers["student_settings"]
+    from bench.teachers import SEEDS
+
+    unmeasured = [str(seed) for seed in SEEDS if seed not in seeds]
     over = (f"at seeds {', '.join(map(str, seeds))}, each cell the mean over the seeds ± their standard deviation"
-            if len(seeds) > 1 else f"at seed {seeds[0]} only (`make students` trains the other two)")
+            if len(seeds) > 1 else f"at seed {seeds[0]} only")
+    if unmeasured:
+        over += f" (seed {' and '.join(unmeasured)} not measured yet: `make students` trains it)"
     lines = [f"Students of two teachers, {names}, {over}, on the split every route shares: the same "
              f"{teachers['test_drawings']:,} test drawings and {teachers['stroke_drawings']} real stroke drawings "
              f"(`python -m bench.teachers`; teacher weight {settings['teacher_weight']}, mirror inputs "
@@ -355,6 +360,43 @@ def teachers_lines(teachers):
                                  f"{'< 0.001' if p < 0.001 else f'{p:.2g}'}")
             cells.append(cell + (f" ({'; '.join(pairs)})" if pairs else ""))
         lines.append(f"| {name} | {route['passes_per_guess']} | " + " | ".join(cells) + " |")
+    return lines + [""] + teachers_reading_lines(teachers)
+
+
+def teachers_reading_lines(teachers):
+    """What the students table says, worked out from it: level, ahead or behind by McNemar's p at 0.05."""
+    routes, seeds = teachers["routes"], teachers["seeds"]
+    student = routes["student (one pass)"]
+    ensemble = routes["the teachers' ensemble (reference, both networks)"]
+    names = {"test_top1": "test top-1", "test_top3": "test top-3", "strokes_top1": "real strokes"}
+
+    def against(reference):
+        verdicts = []
+        for key, name in names.items():
+            paired = student[key][f"against_{reference}"]
+            side = ("ahead" if paired["only_student"] > paired["only_it"] else "behind") if paired["p"] < 0.05 \
+                else "level"
+            other = routes["DoodleNet, restricted to our classes" if reference == "doodlenet" else
+                           "replaced: runs/teacher averaged with its mirror image (shipped before)"][key]["mean"]
+            verdicts.append(f"{side} on {name} ({100 * (student[key]['mean'] - other):+.1f} points, p "
+                            f"{'< 0.001' if paired['p'] < 0.001 else format(paired['p'], '.2g')})")
+        return "; ".join(verdicts)
+
+    per_seed = ", ".join(f"{seed}: " + " / ".join(percent(student[key]["per_seed"][index]) for key in names)
+                         for index, seed in enumerate(seeds))
+    times = teachers.get("training_seconds", {})
+    lines = ["What the table says (McNemar's p under 0.05 counts as ahead or behind, else level; over "
+             f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''}):", "",
+             f"- **Against the two-pass guess it replaced**, at half the multiply-adds per guess: {against('replaced')}.",
+             f"- **Against DoodleNet**: {against('doodlenet')}.",
+             f"- **Per seed** (test top-1 / test top-3 / real strokes): {per_seed}.",
+             f"- **The teachers know more than the students learned**: their ensemble is "
+             f"{100 * (ensemble['test_top1']['mean'] - student['test_top1']['mean']):.1f} points ahead on test top-1 "
+             f"and {100 * (ensemble['strokes_top1']['mean'] - student['strokes_top1']['mean']):.1f} on the real "
+             "strokes."]
+    if times:
+        lines.append("- **Training time** of each student on this 2-core machine, while other work shared it: "
+                     + ", ".join(f"seed {seed} {seconds:,.0f} s" for seed, seconds in times.items()) + ".")
     return lines + [""]
 
 

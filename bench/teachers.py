@@ -117,6 +117,9 @@ def main(argv=None):
     write_result("teachers", {
         "seeds": seeds, "test_drawings": int(len(test_labels)), "stroke_drawings": int(len(stroke_labels)),
         "teachers": config["teachers"], "student_settings": student_config,
+        # Each student's training time as its run recorded it (runs/students/ is not committed).
+        "training_seconds": {str(seed): json.loads((student_folder(seed) / "metrics.json").read_text())
+                             ["training_seconds"] for seed in seeds},
         "routes": {
             "student (one pass)": {"passes_per_guess": 1, **summarize(students, references)},
             "student averaged with its mirror image": {"passes_per_guess": 2,

@@ -93,12 +93,15 @@ def test_the_one_pass_claim_is_the_teachers_measurement():
     config = json.loads((ROOT / "runs" / "sketchnet" / "config.json").read_text())
     assert [Path(path).name for path in config["teacher"]] == ["teacher", "doodlenet"]
     assert json.loads((ROOT / "runs" / "teacher" / "config.json").read_text())["model"] == config["model"] == "sketchnet"
-    assert all(student[key]["against_replaced"]["p"] >= 0.05 for key in ("test_top1", "test_top3", "strokes_top1"))
+    # "at least as accurate ... (no figure significantly worse over the seeds measured)"
+    for key in ("test_top1", "test_top3", "strokes_top1"):
+        paired = student[key]["against_replaced"]
+        assert paired["p"] >= 0.05 or paired["only_student"] > paired["only_it"], key
     assert [teacher["name"] for teacher in teachers["teachers"]] == [
         "our sketchnet run (teacher/)", "DoodleNet (ml5.js), 345 Quick, Draw! classes"]
     metadata = json.loads((ROOT / "web" / "model" / "metadata.json").read_text())
     assert metadata["mirror_average"] is False and metadata["teachers"] == teachers["teachers"]
-    assert ("as accurate as the two-pass guess it replaced (no figure changed significantly), at half the cost"
+    assert ("at least as accurate as the two-pass guess it replaced (no figure significantly worse over the seeds measured), at half the cost"
             in " ".join(README.split()))
 
 
@@ -175,25 +178,25 @@ def test_the_readmes_play_line_is_what_the_game_does():
     assert "(S skips, M mutes, Escape leaves and gives your drawing back; `/?play&seed=N` shares the prompts)" in readme
 
 
-def test_experiments_teachers_claims_are_the_teachers_measurement():
-    """docs/experiments.md's reading of the students table, figure by figure, as bench.teachers measured it."""
-    teachers = json.loads((ROOT / "bench" / "results" / "teachers.json").read_text())
-    routes, text = teachers["routes"], " ".join(EXPERIMENTS.split())
-    student, doodlenet = routes["student (one pass)"], routes["DoodleNet, restricted to our classes"]
-    ensemble = routes["the teachers' ensemble (reference, both networks)"]
-    keys = ("test_top1", "test_top3", "strokes_top1")
-    replaced_p = [student[key]["against_replaced"]["p"] for key in keys]
-    assert f"the paired tests' p are {replaced_p[0]:.2g}, {replaced_p[1]:.2g} and {replaced_p[2]:.2g}" in text
-    assert student["test_top1"]["against_doodlenet"]["p"] > 0.05  # "level on test top-1"
-    behind = [100 * (doodlenet[key]["mean"] - student[key]["mean"]) for key in ("test_top3", "strokes_top1")]
-    doodle_p = [student[key]["against_doodlenet"]["p"] for key in ("test_top3", "strokes_top1")]
-    assert (f"behind on top-3 ({behind[0]:.1f} points, p {doodle_p[0]:.2g}) and on the real strokes "
-            f"({behind[1]:.1f} points, p {doodle_p[1]:.2g})") in text
-    ahead = [100 * (ensemble[key]["mean"] - student[key]["mean"]) for key in ("test_top1", "strokes_top1")]
-    assert round(ahead[0]) == 2 and f"and {ahead[1]:.1f} points on the real strokes" in text
-    seconds = {run: json.loads((ROOT / "runs" / run / "metrics.json").read_text())["training_seconds"]
-               for run in ("sketchnet", "teacher")}
-    assert f"took {seconds['sketchnet']:,.0f} s here" in text and f"teacher took {seconds['teacher']:.0f} s" in text
+def test_the_students_reading_calls_level_ahead_and_behind_by_the_paired_test():
+    """bench.report's reading of the students table (pasted into docs/experiments.md with the table): a figure
+    is ahead or behind only where McNemar's p is under 0.05, and then on the side with more drawings."""
+    from bench.report import teachers_reading_lines
+
+    def figure(mean, only_it, only_student, p):
+        paired = {"only_it": only_it, "only_student": only_student, "p": p}
+        return {"mean": mean, "per_seed": [mean], "against_doodlenet": paired, "against_replaced": paired}
+
+    student = {"test_top1": figure(0.90, 10, 30, 0.001), "test_top3": figure(0.95, 30, 10, 0.01),
+               "strokes_top1": figure(0.91, 20, 22, 0.9)}
+    reference = {key: {"mean": 0.9} for key in student}
+    teachers = {"seeds": [1337], "routes": {
+        "student (one pass)": student, "the teachers' ensemble (reference, both networks)": reference,
+        "DoodleNet, restricted to our classes": reference,
+        "replaced: runs/teacher averaged with its mirror image (shipped before)": reference}}
+    text = "\n".join(teachers_reading_lines(teachers))
+    assert ("ahead on test top-1 (+0.0 points, p 0.001); behind on test top-3 (+5.0 points, p 0.01); level on real "
+            "strokes (+1.0 points, p 0.9)") in text
 
 
 def test_the_body_parts_paragraph_is_the_body_parts_measurement():
