@@ -31,6 +31,7 @@ from training import data as quickdraw
 from training.cli import ArgumentParser, OutputFolder, start_tensorflow_quietly
 from training.model import FEATURE_LAYER
 from training.raster import RASTER_PARAMETERS
+from training.taught import unit_length
 
 # tensorflowjs imports tensorflow-decision-forests, which imports IPython for a welcome banner whenever
 # stdout is not a terminal (under pytest, in CI); IPython is not installed, and the banner is not wanted.
@@ -193,8 +194,7 @@ def unit_features(model, images, layer=None):
     import tf_keras as keras
 
     extractor = keras.Model(model.input, model.get_layer(layer or FEATURE_LAYER).output)
-    features = extractor.predict(images, batch_size=512, verbose=0)
-    return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    return unit_length(extractor.predict(images, batch_size=512, verbose=0))
 
 
 def guess_metrics(model, config, metrics, mirror, data, exported=None):
@@ -203,20 +203,22 @@ def guess_metrics(model, config, metrics, mirror, data, exported=None):
     again with every drawing averaged with its mirror image (the threshold from the validation split, as in
     training). Either way, where the run's data is here, the threshold is measured on the export itself
     (exported, loaded back): quantization moves probabilities by a few thousandths, enough to move a
-    threshold that sits at the edge of its target."""
+    threshold that sits at the edge of its target. The same pass of the export over the validation split gives
+    the "none of these" bound (none_below; absent without the run's data)."""
     from training.metrics import confidence_threshold, top_k_accuracy
     from training.webmodel import guess_probabilities
 
-    def threshold_of_export():
+    def rules_of_export():
         validation_images, validation_labels = data.arrays("validation")
-        return confidence_threshold(guess_probabilities(exported, {"mirror_average": mirror}, validation_images),
-                                    validation_labels)
+        probabilities = guess_probabilities(exported, {"mirror_average": mirror}, validation_images)
+        return {"confidence_threshold": confidence_threshold(probabilities, validation_labels),
+                "none_below": none_of_these_below(probabilities)}
 
     if not mirror:
         return {"test_top1": metrics["test"]["top1"], "test_top3": metrics["test"]["top3"],
                 "real_strokes_top1": metrics.get("real_strokes", {}).get("top1"),
-                "confidence_threshold": (threshold_of_export() if data is not None and exported is not None
-                                         else metrics.get("confidence_threshold", 0.5))}
+                **(rules_of_export() if data is not None and exported is not None
+                   else {"confidence_threshold": metrics.get("confidence_threshold", 0.5)})}
     from training.train import load_stroke_set
 
     def predict(images):
@@ -232,8 +234,8 @@ def guess_metrics(model, config, metrics, mirror, data, exported=None):
                if Path(config.get("strokes_dir", "")).is_dir() else None)
     return {"test_top1": top_k_accuracy(test, test_labels, 1), "test_top3": top_k_accuracy(test, test_labels, 3),
             "real_strokes_top1": (top_k_accuracy(predict(strokes[0]), strokes[1], 1) if strokes else None),
-            "confidence_threshold": (threshold_of_export() if exported is not None
-                                     else confidence_threshold(predict(validation_images), validation_labels))}
+            **(rules_of_export() if exported is not None
+               else {"confidence_threshold": confidence_threshold(predict(validation_images), validation_labels)})}
 
 
 def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False):
@@ -256,9 +258,9 @@ def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False)
         from training.webmodel import load_layers_model
 
         figures = guess_metrics(model, config, metrics, mirror_average, data, load_layers_model(staging))
+        none_below = figures.pop("none_below", None)
         model_hash = weights_hash(staging)
         means = write_class_means(staging, config, data)
-        none_below = none_of_these_below(load_layers_model(staging), mirror_average, data)
         size_bytes = sum(path.stat().st_size for path in staging.iterdir())
         metadata = {
             "name": config["model"],
@@ -290,16 +292,11 @@ def export(run_dir, out, quantize="none", overwrite=False, mirror_average=False)
     return report
 
 
-def none_of_these_below(exported, mirror, data):
+def none_of_these_below(validation_probabilities):
     """The probability below which a top guess reads "none of these": the NONE_OF_THESE_SHARE quantile of the
-    export's top probability over the validation split, rounded down to 3 decimals; None without the run's
-    data (a few-shot run's drawings were all learned from, so they would say nothing about new ones)."""
-    from training.webmodel import guess_probabilities
-
-    if data is None:
-        return None
-    validation_images, _ = data.arrays("validation")
-    top = guess_probabilities(exported, {"mirror_average": mirror}, validation_images).max(axis=1)
+    export's top probability over the validation split, rounded down to 3 decimals. Only where the run's data
+    is here (a few-shot run's drawings were all learned from, so they would say nothing about new ones)."""
+    top = validation_probabilities.max(axis=1)
     return math.floor(float(np.quantile(top, NONE_OF_THESE_SHARE)) * 1000) / 1000
 
 

@@ -97,19 +97,18 @@ def main():
         """Top guesses (index; 34 + k for the k-th taught class) of rows, with classes taught from `taught`
         (a list of arrays of indices into the unknown drawings)."""
         means = np.array([new_features[members].mean(axis=0) for members in taught])
-        if method in ("beside_softmax", "nearest_mean") or method.startswith("beside_softmax_margin"):
-            if method == "nearest_mean":
-                return np.argmax(features @ np.vstack([built_in_means, means]).T, axis=1)
-            margin = float(method.rsplit("_", 1)[1]) if "margin" in method else 0.0
-            picked = softmax.argmax(axis=1)
-            taught_similarity = features @ means.T - margin
+        if method in ("beside_softmax", "augmented"):  # the page's own rule, through its tested twin
+            if method == "augmented":
+                means = np.array([np.vstack([new_features[members], copies[members].reshape(-1, features.shape[1])])
+                                  .mean(axis=0) for members in taught])
+            return beside_softmax(softmax, features, built_in_means, means).argmax(axis=1)
+        if method == "nearest_mean":
+            return np.argmax(features @ np.vstack([built_in_means, means]).T, axis=1)
+        picked = softmax.argmax(axis=1)
+        if method.startswith("beside_softmax_margin"):
+            taught_similarity = features @ means.T - float(method.rsplit("_", 1)[1])
             wins = taught_similarity.max(axis=1) > np.sum(features * built_in_means[picked], axis=1)
             return np.where(wins, len(labels) + taught_similarity.argmax(axis=1), picked)
-        if method == "augmented":
-            means = np.array([np.vstack([new_features[members], copies[members].reshape(-1, features.shape[1])]).mean(0)
-                              for members in taught])
-            return beside_softmax(softmax, features, built_in_means, means).argmax(axis=1)
-        picked = softmax.argmax(axis=1)
         if method == "shared_covariance":
             def distance(rows, centres):
                 return np.sum(((rows - centres) @ whiten) ** 2, axis=1)

@@ -15,6 +15,7 @@ import numpy as np
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from training.data import model_input
+from training.model import mirror_average
 from training.raster import IMAGE_SIZE
 from training.taught import beside_softmax, check_taught, class_means, unit_length
 from training.webmodel import WebModelError, all_labels, load_web_model, read_model_files
@@ -44,38 +45,36 @@ class Predictor:
         self.model_hash = self.metadata["model_hash"]
         mirror = bool(self.metadata.get("mirror_average"))
         taught_labels, self.taught_means = check_taught(self.metadata, files, model_dir)
-        # One run gives the probabilities and, for a model with taught classes, the features they are compared
-        # by (of the drawing itself, not its mirror image, as the page computes them).
-        if taught_labels:
+
+        def probabilities(images):
+            return self.model(images, training=False)
+
+        if not taught_labels:
+            def forward(images):
+                # As the page guesses: averaged with the mirror image when the export says so.
+                return mirror_average(probabilities, images) if mirror else probabilities(images)
+        else:
+            # Taught classes also need the features of the drawing itself (not of its mirror image, as the page
+            # computes them): one run of a two-output model gives both, and only the mirror image runs again.
             self.class_means = class_means(self.metadata, files)
             layer = self.model.get_layer(self.metadata["class_means"]["layer"])
-            network = keras.Model(self.model.input, [self.model.output, layer.output])
-        else:
-            network = None
+            with_features = keras.Model(self.model.input, [self.model.output, layer.output])
 
-        def run(images):
-            """(probabilities, features), or the probabilities twice for a model without taught classes."""
-            if network is None:
-                probabilities = self.model(images, training=False)
-                return probabilities, probabilities
-            probabilities, features = network(images, training=False)
-            return probabilities, features
-
-        def forward(images):
-            probabilities, features = run(images)
-            if mirror:  # as the page guesses, averaged with the mirror image (training.model.mirror_average)
-                probabilities = (probabilities + run(images[:, :, ::-1])[0]) / 2
-            return probabilities, features
+            def forward(images):
+                first, features = with_features(images, training=False)
+                return ((first + probabilities(images[:, :, ::-1])) / 2 if mirror else first), features
 
         self._forward = tf.function(forward, input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1],
                                                                             tf.float32)])
         self.predict([0] * IMAGE_SIZE * IMAGE_SIZE)  # Trace once now, not on the first request.
 
     def predict(self, bitmap):
-        probabilities, features = (output.numpy() for output in self._forward(model_input(bitmap)))
-        if self.taught_means is not None:
-            probabilities = beside_softmax(probabilities, unit_length(features), self.class_means, self.taught_means)
-        probabilities = probabilities[0]
+        output = self._forward(model_input(bitmap))
+        if self.taught_means is None:
+            probabilities = output.numpy()[0]
+        else:
+            probabilities, features = (part.numpy() for part in output)
+            probabilities = beside_softmax(probabilities, unit_length(features), self.class_means, self.taught_means)[0]
         order = np.argsort(-probabilities, kind="stable")
         return [{"label": self.labels[i], "probability": float(probabilities[i])} for i in order]
 

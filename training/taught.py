@@ -1,7 +1,6 @@
 """Taught classes and "none of these" in Python: the twin of web/js/taught.js's besideSoftmax and of
-web/js/words.js's isNoneOfThese, for the server, the benches and a model downloaded from the page.
-
-    python -m training.taught web/model-mine      # prints the folder's built-in and taught classes
+web/js/words.js's isNoneOfThese, for the server, the benches and a model downloaded from the page. Not run
+directly: `python -m training.webmodel web/model-taught-...` loads such a folder and prints its classes.
 
 A person teaches the page a new class from a few drawings; the page keeps each taught class as the mean of
 its drawings' features (FEATURE_LAYER, each scaled to length 1). "Download as a model" saves the shipped
@@ -13,9 +12,6 @@ network with those means beside it, and metadata.json's "taught" entry:
 so that `serve.py --also FOLDER` serves it and `training.webmodel.load_web_model` loads it, taught classes
 included. tests/test_teaching_model.py holds these functions identical to the page's on the same numbers.
 """
-
-import json
-import sys
 
 import numpy as np
 
@@ -132,9 +128,3 @@ def class_means(metadata, files):
     entry = metadata["class_means"]
     return np.frombuffer(files[entry["file"]], np.uint8).reshape(entry["shape"]).astype(np.float32) / 255
 
-
-if __name__ == "__main__":
-    from training.webmodel import load_web_model
-
-    _, loaded = load_web_model(sys.argv[1] if len(sys.argv) > 1 else "web/model")
-    print(json.dumps({"labels": loaded["labels"], "taught": (loaded.get("taught") or {}).get("labels", [])}))

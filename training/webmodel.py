@@ -160,18 +160,14 @@ def guess_probabilities(model, metadata, images, files=None):
     """Probabilities as the page computes a guess: the model's, averaged with its mirror image's when the
     export says so (metadata "mirror_average"; training.model.mirror_average, web/js/model.js); and, for a
     model with classes taught in the page (metadata "taught", with its files), over all_labels(metadata) by
-    the page's rule (training.taught.beside_softmax)."""
+    the page's rule (training.taught.beside_softmax), on the features of the drawing itself from the same run."""
+    from training.model import mirror_average
+
     def predict(batch):
         return model.predict(batch, batch_size=1024, verbose=0)
 
-    if metadata.get("mirror_average"):
-        from training.model import mirror_average
-
-        probabilities = mirror_average(predict, images)
-    else:
-        probabilities = predict(images)
     if not metadata.get("taught"):
-        return probabilities
+        return mirror_average(predict, images) if metadata.get("mirror_average") else predict(images)
     if files is None:
         raise ValueError("a model with taught classes is guessed with its files (read_model_files), which hold "
                          "the taught means")
@@ -179,10 +175,13 @@ def guess_probabilities(model, metadata, images, files=None):
 
     from training.taught import beside_softmax, class_means, unit_length
 
-    extractor = keras.Model(model.input, model.get_layer(metadata["class_means"]["layer"]).output)
-    features = unit_length(extractor.predict(images, batch_size=1024, verbose=0))
+    layer = model.get_layer(metadata["class_means"]["layer"])
+    with_features = keras.Model(model.input, [model.output, layer.output])
+    probabilities, features = with_features.predict(images, batch_size=1024, verbose=0)
+    if metadata.get("mirror_average"):
+        probabilities = (probabilities + predict(images[:, :, ::-1])) / 2
     _, taught_means = check_taught(metadata, files, "")
-    return beside_softmax(probabilities, features, class_means(metadata, files), taught_means)
+    return beside_softmax(probabilities, unit_length(features), class_means(metadata, files), taught_means)
 
 
 if __name__ == "__main__":

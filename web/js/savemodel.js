@@ -44,7 +44,7 @@ export function modelFolder({
   const names = classes.map(({ name }) => name);
   const twice = names.find((name, index) => names.indexOf(name) !== index || metadata.labels.includes(name));
   if (twice !== undefined) throw new Error(`"${twice}" would name two classes of the model; rename one first`);
-  const [rows, columns] = metadata.class_means.shape;
+  const [, columns] = metadata.class_means.shape;
   if (classes.some(({ mean }) => mean.length !== columns)) throw new Error('a taught mean does not match the model');
   const taught = {
     labels: classes.map(({ name }) => name),
@@ -59,7 +59,7 @@ export function modelFolder({
   const saved = {
     ...metadata,
     taught,
-    saved_from: { model: savedFrom, model_hash: metadata.model_hash, class_means_rows: rows, date: date.toISOString() },
+    saved_from: { model: savedFrom, date: date.toISOString() },
   };
   const encoder = new TextEncoder();
   const folder = folderName(date);

@@ -14,11 +14,13 @@ const TOP = 5;
 
 const byId = (id) => document.getElementById(id);
 
-export function showStatus(text, { unsure = false } = {}) {
+/** The status line; `verdict` ('sure', 'maybe', 'none') says which words a guess got (tests read it). */
+export function showStatus(text, { unsure = false, verdict = null } = {}) {
   const status = byId('status');
   if (status.textContent !== text) status.textContent = text;
   status.classList.toggle('unsure', unsure);
-  delete status.dataset.verdict; // set again by showPredictions when the words are a guess's
+  if (verdict) status.dataset.verdict = verdict;
+  else delete status.dataset.verdict;
 }
 
 /** The six bar items (top five and "other things"), built once and then only updated. */
@@ -67,16 +69,12 @@ export function showPredictions(labels, probabilities, threshold, { builtIn = la
   if (list.childElementCount === 0) list.append(...bars.map((bar) => bar.item));
   byId('teach-choice').hidden = false; // A correction needs a guess to correct.
   const [best, bestProbability] = items[0];
-  const status = byId('status');
   if (isSure(bestProbability, threshold)) {
-    showStatus(`It's ${withArticle(best)}! (${percentText(bestProbability, threshold)})`);
-    status.dataset.verdict = 'sure';
+    showStatus(`It's ${withArticle(best)}! (${percentText(bestProbability, threshold)})`, { verdict: 'sure' });
   } else if (isNoneOfThese(probabilities, builtIn, noneBelow)) {
-    showStatus(`None of these, I think (closest: ${withArticle(best)}).`, { unsure: true });
-    status.dataset.verdict = 'none';
+    showStatus(`None of these, I think (closest: ${withArticle(best)}).`, { unsure: true, verdict: 'none' });
   } else {
-    showStatus(`Not sure yet… maybe ${withArticle(best)}?`, { unsure: true });
-    status.dataset.verdict = 'maybe';
+    showStatus(`Not sure yet… maybe ${withArticle(best)}?`, { unsure: true, verdict: 'maybe' });
   }
   return best;
 }
