@@ -231,3 +231,9 @@ def test_the_readme_teaching_and_none_of_these_figures_are_the_teach_measurement
     assert (f"it fires for {100 * none['built_in']:.1f} % of the built-in classes' and for "
             f"{100 * none['unknown_nothing_taught']:.1f} % of the untaught body parts'") in flat
     assert set(teach["new_classes"]) == {"arm", "ear", "face", "finger", "leg", "mouth"}  # "the untaught body parts"
+    # The words the README quotes are the page's own, and the rule leaves a taught class on top alone.
+    ui = (ROOT / "web" / "js" / "ui.js").read_text()
+    assert "`None of these, I think (closest: ${withArticle(best)}).`" in ui
+    assert "`Not sure yet… maybe ${withArticle(best)}?`" in ui
+    assert 'says "None of these, I think (closest: a harp)." instead of "Not sure yet… maybe a harp?"' in flat
+    assert "return top < builtIn && probabilities[top] < below;" in (ROOT / "web" / "js" / "words.js").read_text()

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import urllib.request
 import zipfile
 
@@ -20,6 +21,7 @@ from test_page import sized  # noqa: F401  (the three sizes)
 from bench.common import LiveServer, shared_drawings
 from bench.shapes import random_comb
 from training import data as quickdraw
+from training.fewshot import load_drawings
 from training.taught import beside_softmax, is_none_of_these
 from training.webmodel import WebModelError, all_labels, guess_probabilities, load_web_model, read_model_files
 
@@ -144,6 +146,27 @@ def test_the_saved_model_loads_in_python_with_its_taught_class(saved_model):
     held_out = drawings_of(TAUGHT)[TEACH_FROM:TEACH_FROM + 2]
     probabilities = guess_probabilities(model, metadata, quickdraw.drawings_input(held_out), files)
     assert [all_labels(metadata)[index] for index in probabilities.argmax(axis=1)] == [TAUGHT, TAUGHT]
+    # The README: "`python -m training.webmodel FOLDER` loads it and names them".
+    printed = subprocess.run([sys.executable, "-m", "training.webmodel", str(folder)], cwd=ROOT, capture_output=True,
+                             text=True, check=True, timeout=120).stdout
+    assert json.loads(printed)["taught"] == [TAUGHT]
+    # "... and `taught.ndjson` feeds `training.fewshot --extra-strokes`": its five drawings join the class.
+    strokes = ROOT.parent / "shared" / "data" / "quickdraw" / "strokes"
+    _, alone = load_drawings(strokes, [TAUGHT])
+    _, joined = load_drawings(strokes, [TAUGHT], extra_paths=[folder / "taught.ndjson"])
+    assert len(joined) == len(alone) + TEACH_FROM
+
+
+def test_make_run_serves_every_model_folder_in_web_as_a_saved_one_is_named():
+    """The README: "Unzip it in `web/` and `make run` serves it": make run starts serve.py without --also, whose
+    default is every web/model-* folder, and a saved model's folder is named model-taught-<date>."""
+    from server import DEFAULT_CONFIG
+
+    assert DEFAULT_CONFIG["EXTRA_MODEL_DIRS"] == [str(path) for path in sorted((ROOT / "web").glob("model-*"))
+                                                  if path.is_dir()]
+    run = (ROOT / "Makefile").read_text().split("\nrun: setup\n", 1)[1].split("\n\n", 1)[0]
+    assert "serve.py" in run and "--also" not in run
+    assert "return `model-taught-${date.getFullYear()}" in (ROOT / "web" / "js" / "savemodel.js").read_text()
 
 
 def test_the_saved_model_is_served_and_guesses_in_the_page_at_each_size(sized, saved_model):  # noqa: F811
