@@ -25,13 +25,19 @@ import re
 import sys
 from pathlib import Path
 
-import numpy as np
+from training.cli import ArgumentParser, OutputFolder, interrupt_ends_process, start_tensorflow_quietly
 
-from training import data as quickdraw
-from training.cli import ArgumentParser, OutputFolder, start_tensorflow_quietly
-from training.model import FEATURE_LAYER
-from training.raster import RASTER_PARAMETERS
-from training.taught import unit_length
+if __name__ == "__main__":
+    # Ctrl-C ends an export at once, TensorFlow's import included (where Python sometimes lost it); a staging
+    # folder it leaves is removed by the next export to the same place.
+    interrupt_ends_process()
+
+import numpy as np  # noqa: E402
+
+from training import data as quickdraw  # noqa: E402
+from training.model import FEATURE_LAYER  # noqa: E402
+from training.raster import RASTER_PARAMETERS  # noqa: E402
+from training.taught import unit_length  # noqa: E402
 
 # tensorflowjs imports tensorflow-decision-forests, which imports IPython for a welcome banner whenever
 # stdout is not a terminal (under pytest, in CI); IPython is not installed, and the banner is not wanted.

@@ -32,6 +32,12 @@ import os
 import socket
 import sys
 
+from training.cli import interrupt_ends_process, interrupt_raises
+
+if __name__ == "__main__":
+    # Until the server listens, Ctrl-C ends it at once: TensorFlow's import sometimes lost the first one.
+    interrupt_ends_process()
+
 # TensorFlow's start-up notes (no GPU here, CPU instruction sets) are noise for someone starting a server.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -106,6 +112,8 @@ def main(argv=None):
     except WebModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    for refusal in app.extensions["refused_models"]:  # a stranger's folder: the other models still serve
+        print(f"warning: {refusal}", file=sys.stderr)
     server = None
     try:
         if not args.debug:
@@ -121,6 +129,7 @@ def main(argv=None):
                  getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)])
     addresses = ", ".join(f"http://{f'[{host}]' if ':' in str(host) else host}:{port}/" for host, port in listening)
     print(f"Serving the sketch app on {addresses} (models {described})", flush=True)
+    interrupt_raises()  # From here Ctrl-C stops the server cleanly.
     if server is None:
         app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
     else:

@@ -14,8 +14,13 @@
    connections sending a byte every 10 s), silent sockets (1,000), and JSON floods (30 clients posting
    2 MB bodies whose ignored third row holds a million numbers).
 
+5. Model folders from strangers (issue 33): serve.py started with every folder of bench/folders.py beside the
+   shipped model: which it left out (one line each), its peak memory and time to answer, whether a Lambda
+   folder's command ran, and whether anything but a model's own files is served from a model folder.
+
     python -m bench.hostile --server-families slow_readers json_flood   # only these; prints JSON, writes nothing
     python -m bench.hostile --server-families --port 5000 --pid PID     # against a server already running
+    python -m bench.hostile --model-folders                             # only family 5; prints JSON
 
 Every loop is bounded in count and time, and every connection goes to the loopback address. The machine
 these run on may be shared, so latencies are noisy; outages (failures, longest_outage_s) are the signal.
@@ -26,6 +31,7 @@ import http.client
 import io
 import json
 import os
+import shutil
 import socket
 import statistics
 import struct
@@ -37,7 +43,7 @@ import time
 import zlib
 from pathlib import Path
 
-from bench.common import ROOT, LiveServer, machine, percentiles, write_result
+from bench.common import ROOT, LiveServer, machine, percentiles, wait_until_healthy, write_result
 from bench.shapes import refused_drawings, worst_drawings
 from training import raster
 from training.picture import png_to_bitmap
@@ -526,6 +532,72 @@ def server_families_lines(families):
     return lines
 
 
+def model_folders():
+    """Family 5: serve.py with every hostile folder beside a well-formed one holding a page and a script."""
+    from bench.folders import HOSTILE_FOLDERS, RAN, SHIPPED, make_folder
+
+    with tempfile.TemporaryDirectory() as parent:
+        folders = []
+        for name in HOSTILE_FOLDERS:
+            os.mkdir(Path(parent) / name)
+            folders.append(make_folder(Path(parent) / name, name))
+        good = Path(parent) / "model-good"
+        shutil.copytree(SHIPPED, good)
+        (good / "card.html").write_text("<script src=card.js></script>")
+        (good / "card.js").write_text("alert(localStorage.length)")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        started = time.monotonic()
+        process = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--port", str(port), "--also",
+                                    *map(str, folders), str(good)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until_healthy(process, f"http://127.0.0.1:{port}/")
+            ready_seconds = time.monotonic() - started
+            peak_mib = memory_kib(process.pid, "VmHWM") / 1024
+            listed = json.loads(probe_body(port, "/models"))["models"]
+            probes = {path: probe_status(port, path) for path in (
+                "/models/good/card.html", "/model-good/card.html", "/models/good/model.json",
+                "/models/environ/taught.ndjson")}
+        finally:
+            process.terminate()
+            _, errors = process.communicate(timeout=30)
+        return {
+            "folders": len(folders), "left_out": sum(line.startswith("warning: left out") for line in errors.splitlines()),
+            "stderr_lines": len(errors.splitlines()), "served_models": [model["id"] for model in listed],
+            "command_ran": any((folder / RAN).exists() for folder in folders), "probes": probes,
+            "seconds_to_healthy": round(ready_seconds, 1), "peak_memory_mib": round(peak_mib),
+        }
+
+
+def probe_status(port, path):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def probe_body(port, path):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().read()
+    finally:
+        connection.close()
+
+
+def nothing_answers(port):
+    """Whether nothing listens on 127.0.0.1:port (a mistyped --port would otherwise measure nothing, and pass)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except OSError:
+        return True
+    return False
+
+
 def families_only(argv):
     """`--server-families [NAME ...]`: only those families (all by default), printed, not written; against the
     server given by --port and --pid, or a fresh serve.py."""
@@ -540,14 +612,21 @@ def families_only(argv):
     args = parser.parse_args(argv)
     names = args.server_families or SERVER_FAMILIES
     if args.port is not None:
+        if nothing_answers(args.port):
+            print(f"error: nothing answers on 127.0.0.1:{args.port}", file=sys.stderr)
+            return 2
         results = server_families(args.port, args.pid, names, args.decoys)
     else:
         with LiveServer() as server:
             results = server_families(server.port, server.process.pid, names, args.decoys)
     print(json.dumps({"server_families": results, "machine": machine()}, indent=2))
+    return 0
 
 
 def main():
+    if sys.argv[1:] == ["--model-folders"]:
+        print(json.dumps({"model_folders": model_folders(), "machine": machine()}, indent=2))
+        return 0
     if len(sys.argv) > 1:
         return families_only(sys.argv[1:])
     drawings = worst_drawings() | refused_drawings()
@@ -578,14 +657,16 @@ def main():
         searched = searched_drawing(server.port)
         attack = healthz_under_attack(server.port, bodies)
         families = server_families(server.port, server.process.pid)
+    folders = model_folders()
     write_result("hostile", {
         "limits": {"max_points": raster.MAX_POINTS, "max_strokes": raster.MAX_STROKES,
                    "max_crossings": raster.MAX_CROSSINGS, "max_image_side": 4096, "max_body_bytes": 2 * 1024 * 1024},
         "python_rasterize": python, "javascript_rasterize": javascript, "png_to_bitmap": picture,
         "predict_requests": requests, "searched_drawing": searched, "server_under_attack": attack, "server_families": families,
+        "model_folders": folders,
         "machine": machine(),
     })
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -14,7 +14,10 @@ Cases, each in a fresh context (service workers blocked, so that reloads are com
   5,000 points: the time until the page says how it went, the longest task meanwhile, and the start
   (navigation to ready) after a reload with that store, beside the start with an empty one;
 - store: localStorage at about 4.5 MB of corrections: reading the count at start, saving one more, and
-  the start with that store (why the drawings stay in localStorage rather than IndexedDB: see web/js/store.js).
+  the start with that store (why the drawings stay in localStorage rather than IndexedDB: see web/js/store.js);
+- damaged_means (issue 33): one class taught, then its stored means damaged by hand in each way of
+  DAMAGED_MEANS, and the page reloaded: whether it becomes ready, how long that takes, and whether the class
+  is back (rebuilt from its drawings); then names no server or file can hold, taught through the page.
 
 Timings are wall-clock on a machine that may be shared: noisy; compare within one run.
 """
@@ -228,12 +231,53 @@ def store_case(browser, url):
     return result
 
 
+# Hand damage to the stored means of a taught class (issue 33, finding 5): a field and the value it is given.
+DAMAGED_MEANS = {
+    "sample 5": ("sample", 5), "sample {}": ("sample", {}), 'sample [["ab"]]': ("sample", [["ab"]]),
+    "name 7": ("name", 7), "name null": ("name", None),
+}
+UNHOLDABLE_NAMES = ["\ud800x", "c\u200bat", "\u202etac"]  # a lone surrogate; zero-width; right-to-left
+
+
+def damaged_means_case(browser, url, timeout_s=120):
+    """A class taught, its stored means damaged in each way of DAMAGED_MEANS, the page reloaded each time."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    context, page = open_page(browser, url)
+    drawing = spiral_drawing(2, 0, 40)
+    page.evaluate("(strokes) => window.sketch.teach('spiral', strokes)", drawing)
+    results = {}
+    for name, change in DAMAGED_MEANS.items():
+        page.evaluate("""([field, value]) => {
+          const key = 'sketch.taught-means.shipped';
+          const entry = JSON.parse(localStorage.getItem(key));
+          entry.classes[0][field] = value;
+          localStorage.setItem(key, JSON.stringify(entry));
+        }""", list(change))
+        started = time.monotonic()
+        page.reload()
+        try:
+            page.wait_for_selector("body[data-ready=true]", state="attached", timeout=timeout_s * 1000)
+            settle(page, timeout_s)
+            ready = True
+        except PlaywrightTimeout:
+            ready = False
+        results[name] = {"ready": ready, "seconds": round(time.monotonic() - started, 1),
+                         "taught_after": page.evaluate("window.sketch.state.taught?.names() ?? null") if ready else None}
+    outcomes = page.evaluate("""([names, strokes]) => Promise.all(names.map((name) => window.sketch.teach(name, strokes)
+      .then(() => 'taught', (error) => `refused: ${error.message}`)))""", [UNHOLDABLE_NAMES, drawing])
+    results["unholdable_names"] = dict(zip(UNHOLDABLE_NAMES, outcomes))
+    context.close()
+    return results
+
+
 def main(argv=None):
     from playwright.sync_api import sync_playwright
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--web", type=Path, help="another copy of web/ to measure (prints; writes nothing)")
-    parser.add_argument("--cases", nargs="*", default=["replay", "long_stroke", "import_small", "import_long", "store"])
+    parser.add_argument("--cases", nargs="*",
+                        default=["replay", "long_stroke", "import_small", "import_long", "store", "damaged_means"])
     args = parser.parse_args(argv)
     compact = {"separators": (",", ":")}
     small = [json.dumps({"word": f"curl {index % 3}", "drawing": raster.normalize(spiral_drawing(2 + index % 7 * 0.1, index % 5, 8))},
@@ -249,6 +293,7 @@ def main(argv=None):
             "import_small": lambda: import_case(browser, server.url, small, "small"),
             "import_long": lambda: import_case(browser, server.url, long, "long"),
             "store": lambda: store_case(browser, server.url),
+            "damaged_means": lambda: damaged_means_case(browser, server.url),
         }
         for name in args.cases:
             results["cases"][name] = cases[name]()

@@ -9,7 +9,6 @@ from those bytes, not from the folders as they are now, so the page always gets 
 """
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 from flask import Blueprint, Response, abort, current_app, jsonify, request
@@ -18,16 +17,12 @@ from training.data import model_input
 from training.model import mirror_average
 from training.raster import IMAGE_SIZE
 from training.taught import beside_softmax, check_taught, class_means, unit_length
+from training.modelfolder import check_model_id, model_id  # noqa: F401  (model_id: serve.py re-exports it)
 from training.webmodel import WebModelError, all_labels, load_web_model, read_model_files
 
 bp = Blueprint("models", __name__)
 
 DEFAULT_MODEL_ID = "shipped"
-
-
-def model_id(folder):
-    """A model folder's id in URLs and in POST /predict: its name without "model-"."""
-    return Path(folder).name.removeprefix("model-")
 
 
 class Predictor:
@@ -80,19 +75,31 @@ class Predictor:
 
 
 def init_app(app):
-    """Read every model folder and load its predictor (config PREDICTOR, if given, stands in for the default's);
-    a missing or broken folder, or two folders with one id, raises WebModelError naming it."""
+    """Read every model folder through the gate (training.modelfolder) and load its predictor (config
+    PREDICTOR, if given, stands in for the default's). A missing or broken default folder raises WebModelError
+    naming it; any other folder that the gate refuses, or whose id another folder has, is left out, with one
+    line naming it and the reason in app.extensions["refused_models"], and the other models still serve."""
     model_files = {DEFAULT_MODEL_ID: read_model_files(app.config["MODEL_DIR"])}
+    folders = {DEFAULT_MODEL_ID: app.config["MODEL_DIR"]}
+    refused = []
     for folder in app.config["EXTRA_MODEL_DIRS"]:
-        if model_id(folder) in model_files:
-            raise WebModelError(f"model folder {folder}: a second model with the id {model_id(folder)!r}")
-        model_files[model_id(folder)] = read_model_files(folder)
+        try:
+            identifier = check_model_id(folder)
+            if identifier in model_files:
+                raise WebModelError(f"model folder {folder}: a second model with the id {identifier!r}")
+            model_files[identifier] = read_model_files(folder)
+            folders[identifier] = folder
+        except WebModelError as error:
+            refused.append(f"left out {error}")
     predictor = app.config.get("PREDICTOR") or Predictor(app.config["MODEL_DIR"], model_files[DEFAULT_MODEL_ID])
-    predictors = {DEFAULT_MODEL_ID: predictor} | {
-        model_id(folder): Predictor(folder, model_files[model_id(folder)]) for folder in app.config["EXTRA_MODEL_DIRS"]}
+    predictors = {DEFAULT_MODEL_ID: predictor}
+    for identifier, folder in folders.items():
+        if identifier != DEFAULT_MODEL_ID:
+            predictors[identifier] = Predictor(folder, model_files[identifier])
     app.extensions["predictor"] = predictor
     app.extensions["predictors"] = predictors
     app.extensions["model_files"] = model_files
+    app.extensions["refused_models"] = refused
     # Each model file's ETag, its content's hash, computed once: a new model is fetched at once, an
     # unchanged one costs a 304.
     app.extensions["model_etags"] = {
@@ -101,7 +108,8 @@ def init_app(app):
 
 
 def model_file_response(model, name):
-    """The bytes read at start-up, not the folder as it is now."""
+    """The bytes read at start-up, not the folder as it is now: only the files the gate read (model.json,
+    metadata.json, the manifest's shards and the files metadata.json names), never anything else there."""
     model_files = current_app.extensions["model_files"]
     if model not in model_files or name not in model_files[model]:
         abort(404)

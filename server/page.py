@@ -2,8 +2,10 @@
 
 Part of the server package (server/__init__.py); run it with `python serve.py`, then open http://127.0.0.1:5000/.
 init_app(app) resolves WEB_DIR and NODE_MODULES once into app.extensions ("web_dir", "node_modules"); the
-blueprint `bp` serves GET /, /<file> (web/; folders are not listed, and nothing outside it is served) and
-/vendor/<name> (only VENDOR_FILES, from the pinned npm packages). The model files are server/models.py's.
+blueprint `bp` serves GET /, /<file> (web/; folders are not listed, nothing outside it is served, not even
+through a symbolic link, and nothing from a model folder: web/model/ and web/model-*/ may come from a stranger,
+and a page or script there would run as this origin's) and /vendor/<name> (only VENDOR_FILES, from the pinned
+npm packages). The model files are server/models.py's: only the files its gate read.
 """
 
 import mimetypes
@@ -36,12 +38,21 @@ def init_app(app):
     app.extensions["node_modules"] = Path(app.config["NODE_MODULES"]).resolve()
 
 
+def is_model_folder_path(name):
+    """Whether a URL path under web/ lies in a model folder (web/model/, web/model-*/), whose files only the
+    model routes serve."""
+    first = name.split("/", 1)[0]
+    return first == "model" or first.startswith("model-")
+
+
 def static_file(directory, name):
-    """A file under directory by its URL path; 404 for anything else, however long or odd the path."""
+    """A file under directory by its URL path; 404 for anything else, however long or odd the path, and for a
+    path that a symbolic link leads outside directory (directory is resolved already)."""
     if len(name) > MAX_PATH_LENGTH:
         abort(404)
     try:
-        if (directory / name).is_dir():
+        path = directory / name
+        if path.is_dir() or not path.resolve().is_relative_to(directory):
             abort(404)
         return send_from_directory(directory, name)
     except (OSError, ValueError):
@@ -65,6 +76,6 @@ def web_file(name):
     # send_from_directory refuses paths that leave web_dir; folders are not listed.
     if name == "predict":
         raise MethodNotAllowed(valid_methods=["POST"])
-    if name.startswith(("model/", "models/")):
+    if name.startswith("models/") or is_model_folder_path(name):
         abort(404)
     return static_file(current_app.extensions["web_dir"], name)

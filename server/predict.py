@@ -143,7 +143,10 @@ def predict():
                 raise BadRequest("the body must be a JSON object with 'strokes' or 'image'")
             unknown = sorted(set(payload) - {"strokes", "image", "model"})
             if unknown:
-                raise BadRequest(f"unknown field(s): {', '.join(map(str, unknown))}")
+                # Each name cut to 40 characters, and at most 3 named: the answer never grows with the request.
+                named = ", ".join(name[:40] for name in unknown[:3])
+                raise BadRequest(f"unknown field(s): {named}{f' and {len(unknown) - 3} more' if len(unknown) > 3 else ''}"
+                                 " (known: strokes, image, model)")
             if ("strokes" in payload) == ("image" in payload):
                 raise BadRequest("give exactly one of 'strokes' or 'image'")
             chosen = payload.get("model", DEFAULT_MODEL_ID)

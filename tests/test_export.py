@@ -60,7 +60,7 @@ def test_web_model_loader_agrees_with_tensorflowjs(float32_export):
 @pytest.mark.parametrize("damage, message", [
     ("metadata.json", "metadata.json is missing"),
     ("model.json", "model.json is missing"),
-    ("group1-shard1of1.bin", "weight shard group1-shard1of1.bin is missing"),
+    ("group1-shard1of1.bin", "group1-shard1of1.bin is missing"),
 ])
 def test_broken_model_folder_is_named(float32_export, tmp_path, damage, message):
     out, _ = float32_export

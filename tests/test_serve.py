@@ -150,7 +150,7 @@ def test_predict_runs_the_web_model_on_the_rasterized_strokes(client):
     ("null", 400, "JSON object"),
     ({}, 400, "exactly one of"),
     ({"strokes": CAT, "image": "x"}, 400, "exactly one of"),
-    ({"strokes": CAT, "colour": "red"}, 400, "unknown field(s): colour"),
+    ({"strokes": CAT, "colour": "red"}, 400, "unknown field(s): colour (known: strokes, image, model)"),
     ({"strokes": []}, 400, "empty"),
     ({"strokes": "abc"}, 400, "must be a list"),
     ({"strokes": [[1, 2]]}, 400, "stroke 0: xs and ys must be lists of numbers"),
@@ -517,7 +517,7 @@ def test_no_model_file_outside_the_models(client, path):
     (lambda folder: None, "metadata.json is missing"),
     (lambda folder: (folder / "metadata.json").write_text("{}"), "model.json is missing"),
     (lambda folder: [(folder / name).write_text("{}") for name in ("model.json", "metadata.json")],
-     "cannot load the model"),
+     "model.json is not a Sequential model as export.py writes it"),
 ])
 def test_broken_model_folder_stops_start_up(tmp_path, capsys, setup, message):
     setup(tmp_path)

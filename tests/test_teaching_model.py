@@ -19,6 +19,7 @@ from test_browser import draw, open_page, settled_guesses, wait_until
 from test_page import sized  # noqa: F401  (the three sizes)
 
 from bench.common import LiveServer, shared_drawings
+from bench.folders import with_taught
 from bench.shapes import random_comb
 from training import data as quickdraw
 from training.fewshot import load_drawings
@@ -71,14 +72,18 @@ def test_none_of_these_fires_on_a_random_comb_and_not_on_a_real_drawing():
 
 
 def saved_folder(tmp_path, archive):
-    """The saved ZIP unpacked as `unzip` would: one folder, model-taught-<date>, named as the page named it."""
+    """The saved ZIP unpacked as the README says (`python -m training.unpack`, which checks it as a model folder):
+    one folder, model-taught-<date>, named as the page named it, holding only what the gate reads."""
+    from training.unpack import unpack
+
     with zipfile.ZipFile(archive) as opened:
         assert opened.testzip() is None  # every file's CRC-32 checks
         names = opened.namelist()
         folder_name = names[0].split("/")[0]
         assert folder_name.startswith("model-taught-") and all(name.startswith(folder_name + "/") for name in names)
-        opened.extractall(tmp_path)
-    return tmp_path / folder_name
+    folder = unpack(archive, tmp_path)
+    assert folder == tmp_path / folder_name and len(list(folder.iterdir())) == len(names)
+    return folder
 
 
 def teach_and_save(context, base_url, folder):
@@ -158,8 +163,12 @@ def test_the_saved_model_loads_in_python_with_its_taught_class(saved_model):
 
 
 def test_make_run_serves_every_model_folder_in_web_as_a_saved_one_is_named():
-    """The README: "Unzip it in `web/` and `make run` serves it": make run starts serve.py without --also, whose
-    default is every web/model-* folder, and a saved model's folder is named model-taught-<date>."""
+    """The README: "`python -m training.unpack` puts it in `web/` and `make run` serves it": training.unpack's
+    default folder is web/, make run starts serve.py without --also, whose default is every web/model-* folder,
+    and a saved model's folder is named model-taught-<date>."""
+    from training.unpack import DEFAULT_INTO
+
+    assert DEFAULT_INTO == ROOT / "web"
     from server import DEFAULT_CONFIG
 
     assert DEFAULT_CONFIG["EXTRA_MODEL_DIRS"] == [str(path) for path in sorted((ROOT / "web").glob("model-*"))
@@ -195,11 +204,7 @@ def copy_of_the_shipped_model(tmp_path, taught_labels=("arm",)):
     folder = tmp_path / "model-mine"
     shutil.copytree(ROOT / "web" / "model", folder)
     metadata = json.loads((folder / "metadata.json").read_text())
-    columns = metadata["class_means"]["shape"][1]
-    metadata["taught"] = {"labels": list(taught_labels), "file": "taught_means.bin",
-                          "shape": [len(taught_labels), columns], "dtype": "uint8", "scale": "value = q / 255",
-                          "rule": "beside_softmax", "drawings": {label: 5 for label in taught_labels}}
-    (folder / "taught_means.bin").write_bytes(bytes(len(taught_labels) * columns))
+    with_taught(folder, None, metadata, labels=taught_labels)
     return folder, metadata
 
 
@@ -217,10 +222,10 @@ def test_a_well_formed_saved_folder_loads(tmp_path):
     (lambda taught, metadata: taught.update(labels=" arm"), "taught labels"),
     (lambda taught, metadata: taught.update(shape=[1, 5]), "shape"),
     (lambda taught, metadata: taught.update(rule="softmax"), "rule"),
-    (lambda taught, metadata: taught.update(file="../model/class_means.bin"), "outside the folder"),
+    (lambda taught, metadata: taught.update(file="../model/class_means.bin"), "not a plain file name inside the folder"),
     (lambda taught, metadata: taught.update(file="missing.bin"), "missing"),
-    (lambda taught, metadata: taught.update(file=["taught_means.bin"]), "outside the folder"),
-    (lambda taught, metadata: metadata.update(taught=["arm"]), "taught is not an object"),
+    (lambda taught, metadata: taught.update(file=["taught_means.bin"]), "not a plain file name inside the folder"),
+    (lambda taught, metadata: metadata.update(taught=["arm"]), "taught must be an object"),
     (lambda taught, metadata: taught.update(labels=["arm", "leg"]), "shape"),
 ])
 def test_a_saved_folder_edited_by_hand_is_refused_naming_what_is_wrong(tmp_path, change, message):
@@ -244,12 +249,13 @@ def test_a_saved_folder_whose_class_means_do_not_fit_is_refused_at_loading(tmp_p
     rows (which would fail only when the softmax picked a missing row, as a 500), columns not the layer's,
     or a layer the model lacks is refused when the server starts, not when a drawing comes."""
     cases = {
-        "shape must be [34, columns]": lambda entry, folder: (
+        "the shape [34, that layer's size]": lambda entry, folder: (
             entry.update(shape=[5, entry["shape"][1]]),
             (folder / "class_means.bin").write_bytes(bytes(5 * entry["shape"][1]))),
-        "shape must be": lambda entry, folder: entry.update(shape=[34, 1152.0]),
+        "class_means must name a layer of the model and the shape": lambda entry, folder: entry.update(
+            shape=[34, 1152.0]),
         "holds 1152 bytes": lambda entry, folder: (folder / "class_means.bin").write_bytes(bytes(1152)),
-        "is not a layer of the model": lambda entry, folder: entry.update(layer="nope"),
+        "class_means must name a layer of the model": lambda entry, folder: entry.update(layer="nope"),
     }
     for number, (message, change) in enumerate(cases.items()):
         folder, metadata = copy_of_the_shipped_model(tmp_path / str(number))
@@ -260,7 +266,9 @@ def test_a_saved_folder_whose_class_means_do_not_fit_is_refused_at_loading(tmp_p
 
 
 @pytest.mark.parametrize("label, loads", [
-    ("arm\u001c", True),     # JavaScript's trim() keeps U+001C, so the page can save it (Python's strip() would not)
+    ("arm\u00e9 \u732b", True),  # any printable name the page can make
+    ("arm\u001c", False),    # a control character: the page refuses it too (Python's strip() would also trim it)
+    ("a\u200brm", False),    # a zero-width space: it would display as "arm"
     ("\u00a0arm", False),    # trim() removes a no-break space: the page never makes such a name
     ("\ud800", False),       # a lone surrogate
     (["arm"], False),

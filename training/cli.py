@@ -9,6 +9,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -41,6 +42,22 @@ def native_stderr_captured():
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
+
+
+def interrupt_ends_process():
+    """Let Ctrl-C end the process at once, by the system's default action, until interrupt_raises().
+
+    Python turns Ctrl-C into KeyboardInterrupt only when the main thread next runs Python code, and during
+    TensorFlow's import that exception was sometimes lost (the first Ctrl-C ignored in 2 of 7 starts of
+    serve.py): a command that is only starting up has nothing to clean up, so it is simply ended. Call it
+    before importing TensorFlow.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def interrupt_raises():
+    """Ctrl-C raises KeyboardInterrupt again (Python's own handler), for work that cleans up after itself."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def start_tensorflow_quietly():

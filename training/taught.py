@@ -13,6 +13,8 @@ so that `serve.py --also FOLDER` serves it and `training.webmodel.load_web_model
 included. tests/test_teaching_model.py holds these functions identical to the page's on the same numbers.
 """
 
+import unicodedata
+
 import numpy as np
 
 RULE = "beside_softmax"
@@ -20,6 +22,11 @@ MAX_TAUGHT_CLASSES = 100  # as web/js/taught.js: what the page can teach one mod
 MAX_NAME_LENGTH = 40      # as web/js/taught.js, in UTF-16 code units as JavaScript counts a string's length
 # What JavaScript's String.prototype.trim() removes (ECMAScript's WhiteSpace and LineTerminator): Python's
 # str.strip() removes more (U+001C to U+001F, U+0085), so names are compared with exactly these.
+# Characters a name may not hold: controls (Cc), format characters (Cf: zero-width spaces and joiners, the
+# right-to-left marks and overrides that can make "c\u200bat" or a reversed name display as "cat"), surrogates
+# (Cs), private use (Co) and line and paragraph separators (Zl, Zp). web/js/taught.js refuses the same
+# categories with /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u.
+UNPRINTABLE_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
 JS_TRIMMED = ("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
               "\u2028\u2029\u202f\u205f\u3000\ufeff")
 
@@ -70,8 +77,11 @@ def is_none_of_these(probabilities, built_in, below):
 
 def is_name(label):
     """A name the page could have taught (web/js/taught.js checkName): a string that JavaScript's trim()
-    leaves as it is, of 1 to MAX_NAME_LENGTH UTF-16 code units, with no lone surrogate."""
+    leaves as it is, of 1 to MAX_NAME_LENGTH UTF-16 code units, printable (no character of
+    UNPRINTABLE_CATEGORIES, so no lone surrogate)."""
     if not isinstance(label, str) or label != label.strip(JS_TRIMMED):
+        return False
+    if any(unicodedata.category(character) in UNPRINTABLE_CATEGORIES for character in label):
         return False
     try:
         units = len(label.encode("utf-16-le")) // 2

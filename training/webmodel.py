@@ -17,55 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
+from training.modelfolder import WebModelError, build_model, read_model_folder
 from training.taught import check_taught
 
 QUANTIZED_DTYPES = {"uint8": np.uint8, "float16": np.float16}  # what export.py's --quantize writes
 
 
-class WebModelError(ValueError):
-    """The model folder is missing, incomplete or inconsistent."""
-
-
 def read_model_files(folder, names=("metadata.json", "model.json")):
-    """These files (metadata.json and model.json), then every weight shard model.json lists, as
-    {file name: bytes}."""
-    folder = Path(folder)
-    files = {}
-    for name in names:
-        if not (folder / name).is_file():
-            raise WebModelError(f"model folder {folder}: {name} is missing")
-        files[name] = (folder / name).read_bytes()
-    try:
-        manifest = json.loads(files["model.json"])["weightsManifest"]
-        shards = [path for group in manifest for path in group["paths"]]
-    except (ValueError, KeyError, TypeError) as error:
-        raise WebModelError(f"model folder {folder}: cannot load the model ({error})") from None
-    try:
-        metadata = json.loads(files["metadata.json"]) if "metadata.json" in files else {}
-    except ValueError as error:
-        raise WebModelError(f"model folder {folder}: metadata.json is not JSON ({error})") from None
-    # The class means, and the means of classes taught in the page (a model saved by "Download as a model"),
-    # sit beside the shards and are served with them.
-    described = {}
-    for entry in ("class_means", "taught"):
-        described[entry] = metadata.get(entry) if isinstance(metadata, dict) else None
-        if described[entry] is not None and not isinstance(described[entry], dict):
-            raise WebModelError(f"model folder {folder}: metadata.json's {entry} is not an object")
-    listed = [("model.json", name) for name in shards]
-    for entry, value in described.items():
-        if value:
-            listed.append((f"metadata.json's {entry}", value.get("file")))
-        if value and "drawings_file" in value:
-            # A saved model's taught drawings (taught.ndjson): the page joins them to the next save's.
-            listed.append((f"metadata.json's {entry} drawings", value["drawings_file"]))
-    for source, name in listed:
-        # Shards (and the means) sit beside model.json; a path elsewhere is not ours to read.
-        if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):
-            raise WebModelError(f"model folder {folder}: {source} names a file outside the folder: {name!r}")
-        if not (folder / name).is_file():
-            raise WebModelError(f"model folder {folder}: weight shard {name} is missing")
-        files[name] = (folder / name).read_bytes()
-    return files
+    """Every file of the folder that the page and the server use, as {file name: bytes}, read through the
+    gate (training.modelfolder.read_model_folder: model.json's layers and manifest, metadata.json, the shards
+    and the files metadata.json names, all checked before anything is deserialized); without metadata.json
+    when `names` leaves it out."""
+    return read_model_folder(folder, with_metadata="metadata.json" in names)
 
 
 def read_weights(files, manifest, folder):
@@ -96,27 +59,13 @@ def read_weights(files, manifest, folder):
 
 
 def load_layers_model(folder, files=None):
-    """A TF.js layers model (model.json + shards, read from folder unless given) as a tf_keras model."""
-    import tf_keras as keras
-
+    """A TF.js layers model (model.json + shards, read from folder through the gate unless given) as a tf_keras
+    model, built from the checked layer settings (training.modelfolder.build_model), never from the JSON."""
     folder = Path(folder)
     files = files if files is not None else read_model_files(folder, names=("model.json",))
-    try:
-        model_json = json.loads(files["model.json"])
-        topology = model_json["modelTopology"]["model_config"]
-        model = keras.models.model_from_json(json.dumps(topology))
-        weights = read_weights(files, model_json["weightsManifest"], folder)
-    except WebModelError:
-        raise
-    except (OSError, KeyError, TypeError, ValueError) as error:
-        raise WebModelError(f"model folder {folder}: cannot load the model ({error})") from None
-    values = []
-    for variable in model.weights:
-        name = variable.name.split(":")[0]
-        if name not in weights:
-            raise WebModelError(f"model folder {folder}: weight {name} is missing from the shards")
-        values.append(weights[name])
-    model.set_weights(values)
+    model = build_model(folder, files)
+    weights = read_weights(files, json.loads(files["model.json"])["weightsManifest"], folder)
+    model.set_weights([weights[variable.name.split(":")[0]] for variable in model.weights])
     return model
 
 
@@ -126,28 +75,8 @@ def load_web_model(folder, files=None):
     folder = Path(folder)
     files = files if files is not None else read_model_files(folder)
     model = load_layers_model(folder, files)
-    try:
-        metadata = json.loads(files["metadata.json"])
-    except ValueError as error:
-        raise WebModelError(f"model folder {folder}: metadata.json is not JSON ({error})") from None
-    labels = metadata.get("labels") if isinstance(metadata, dict) else None
-    if not isinstance(labels, list) or len(labels) != model.output_shape[-1]:
-        raise WebModelError(f"model folder {folder}: metadata.json labels do not match the model's "
-                            f"{model.output_shape[-1]} outputs")
-    if not isinstance(metadata.get("model_hash"), str):
-        raise WebModelError(f"model folder {folder}: metadata.json has no model_hash")
-    try:
-        taught_labels, _ = check_taught(metadata, files, folder)
-    except ValueError as error:
-        raise WebModelError(str(error)) from None
-    if taught_labels:
-        # Taught classes compare the features of the class means' layer: it must be the model's, that wide.
-        layer_name = metadata["class_means"].get("layer")
-        layer = next((each for each in model.layers if each.name == layer_name), None)
-        columns = metadata["class_means"]["shape"][1]
-        if layer is None or int(np.prod(layer.output_shape[1:])) != columns:
-            raise WebModelError(f"model folder {folder}: the class means' layer {layer_name!r} is not a layer of "
-                                f"the model with {columns} features")
+    # The gate (read_model_files) checked the labels, the hash and the taught entry against this very model.
+    metadata = json.loads(files["metadata.json"])
     return model, metadata
 
 
@@ -184,7 +113,23 @@ def guess_probabilities(model, metadata, images, files=None):
     return beside_softmax(probabilities, unit_length(features), class_means(metadata, files), taught_means)
 
 
+def main(argv=None):
+    from training.cli import native_stderr_captured
+
+    folder = (sys.argv[1:] if argv is None else argv) or ["web/model"]
+    try:
+        with native_stderr_captured():
+            model, metadata = load_web_model(folder[0])
+    except WebModelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps({"labels": metadata["labels"], "model_hash": metadata["model_hash"],
+                      **({"taught": metadata["taught"]["labels"]} if metadata.get("taught") else {})}))
+    return 0
+
+
 if __name__ == "__main__":
-    loaded_model, loaded_metadata = load_web_model(sys.argv[1] if len(sys.argv) > 1 else "web/model")
-    print(json.dumps({"labels": loaded_metadata["labels"], "model_hash": loaded_metadata["model_hash"],
-                      **({"taught": loaded_metadata["taught"]["labels"]} if loaded_metadata.get("taught") else {})}))
+    from training.cli import interrupt_ends_process
+
+    interrupt_ends_process()
+    sys.exit(main())

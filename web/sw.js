@@ -6,10 +6,13 @@
  * and fall back to the cache. Every model the server lists (GET models) is cached at install, each in a
  * cache named by its id and hash (`sketch-model-<id>-<model_hash>`), so any of them works offline: when a
  * model's metadata.json announces a new hash, that model is cached under the new name and its old cache is
- * deleted once the new weights are in.
+ * deleted once the new weights are in. A model that cannot be cached (an id the gate would not admit, a file
+ * that will not come) is left out of offline use with a note in the console; the others are cached all the same.
  */
 
 const SHELL_CACHE = 'sketch-shell-v3';
+// A model's id, as the server's gate admits it (training/modelfolder.py MODEL_ID, web/js/models.js MODEL_ID).
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const MODEL_PREFIX = 'sketch-model-';
 const SHELL = [
   './', 'models', 'css/app.css', 'manifest.webmanifest', 'gallery.json', 'icons/icon-192.png', 'icons/icon-512.png',
@@ -47,14 +50,17 @@ async function cacheModel(id) {
   const metadataResponse = await fetch(`${base}metadata.json`, { cache: 'no-cache' });
   const metadata = await metadataResponse.clone().json();
   const modelResponse = await fetch(`${base}model.json`, { cache: 'no-cache' });
-  const shards = (await modelResponse.clone().json()).weightsManifest.flatMap((group) => group.paths);
-  if (metadata.class_means) shards.push(metadata.class_means.file); // for teaching it new classes
-  if (metadata.taught) shards.push(metadata.taught.file, metadata.taught.drawings_file); // taught before it was saved
+  if (!metadataResponse.ok || !modelResponse.ok) throw new Error(`model ${id}: its files are not served`);
+  const files = (await modelResponse.clone().json()).weightsManifest.flatMap((group) => group.paths);
+  if (metadata.class_means) files.push(metadata.class_means.file); // for teaching it new classes
+  if (metadata.taught) files.push(metadata.taught.file, metadata.taught.drawings_file); // taught before it was saved
+  // Each file once, and only names (cache.addAll refuses a request listed twice, and the whole batch with it).
+  const names = [...new Set(files.filter((file) => typeof file === 'string'))];
   const name = cacheNameOf(id, metadata.model_hash);
   const cache = await caches.open(name);
   await cache.put(`${base}metadata.json`, metadataResponse);
   await cache.put(`${base}model.json`, modelResponse);
-  await cache.addAll(shards.map((path) => `${base}${path}`));
+  await cache.addAll(names.map((file) => `${base}${encodeURIComponent(file)}`));
   modelCacheNames.set(id, name);
   return name;
 }
@@ -64,7 +70,15 @@ self.addEventListener('install', (event) => {
     const shell = await caches.open(SHELL_CACHE);
     await shell.addAll(SHELL);
     const { models } = await (await shell.match('models')).json();
-    for (const { id } of models) await cacheModel(id);
+    for (const { id } of models) {
+      try {
+        if (!MODEL_ID.test(id)) throw new Error('its id is not one the server admits');
+        await cacheModel(id);
+      } catch (error) {
+        // One model that cannot be cached must not keep every other one from working offline.
+        console.info(`model ${String(id).slice(0, 70)} will not work offline: ${error.message}`);
+      }
+    }
     await self.skipWaiting();
   })());
 });

@@ -69,7 +69,8 @@ test('the address: a good seed and round length are used, bad ones fall back wit
     ['seed=-1', 'The seed "-1" is not a whole number'], ['seed=abc', 'The seed "abc"'], ['seed=1.5', 'The seed "1.5"'],
     [`seed=${MAX_SEED + 1}`, 'is not a whole number'], ['seconds=abc', 'The round length "abc"'],
     ['seconds=0', 'The round length "0"'], ['seconds=-5', 'from 1 to 600'], ['seconds=Infinity', 'The round length'],
-    ['seconds=1e9', 'The round length'],
+    ['seconds=1e9', 'The round length'], ['seconds=0x10', 'The round length "0x10"'], ['seconds=1e1', 'The round length'],
+    ['seconds= 5', 'The round length'],
   ]) {
     const options = gameOptions(new URLSearchParams(query));
     assert.equal(options.problems.length, 1, query);

@@ -127,6 +127,43 @@ test('means are rebuilt for another model version or when the drawings changed b
   assert.equal(new TaughtClasses(storage, 'shipped', [], 'one').needsRebuild, true);
 });
 
+test('a hand-damaged means entry is rebuilt from the drawings, not trusted (issue 33, finding 5)', async () => {
+  const damages = {
+    'a sample of 5': (entry) => { entry.classes[0].sample = 5; },
+    'a sample of {}': (entry) => { entry.classes[0].sample = {}; },
+    'a sample of [["ab"]]': (entry) => { entry.classes[0].sample = [['ab']]; },
+    'a name of 7': (entry) => { entry.classes[0].name = 7; },
+    'a name of null': (entry) => { entry.classes[0].name = null; },
+    'a name with a zero-width space': (entry) => { entry.classes[0].name = 'a\u200brm'; },
+    'a count of "2"': (entry) => { entry.classes[0].count = '2'; },
+    'a sum that is not base64': (entry) => { entry.classes[0].sum = '%%%'; },
+    'classes that are not a list': (entry) => { entry.classes = {}; },
+    'a class of null': (entry) => { entry.classes = [null]; },
+    'two classes of one name': (entry) => { entry.classes.push(entry.classes[0]); },
+  };
+  for (const [what, damage] of Object.entries(damages)) {
+    const storage = new MemoryStorage();
+    new TaughtClasses(storage, 'shipped', [], 'hash').add('arm', stroke(1), features(1, 0));
+    const entry = JSON.parse(storage.getItem('sketch.taught-means.shipped'));
+    damage(entry);
+    storage.setItem('sketch.taught-means.shipped', JSON.stringify(entry));
+    const taught = new TaughtClasses(storage, 'shipped', [], 'hash');
+    assert.equal(taught.needsRebuild, true, what);
+    await taught.rebuild(async (drawings) => drawings.map(() => features(1, 0)));
+    assert.deepEqual(taught.classes().map(({ name, count }) => [name, count]), [['arm', 1]], what);
+  }
+});
+
+test('a name must be printable: no lone surrogate, control, zero-width or direction character (issue 33)', () => {
+  const taught = new TaughtClasses(new MemoryStorage(), 'shipped', ['cat'], 'hash');
+  for (const name of ['\ud800x', 'c\u200bat', '\u202etac', 'ca\u200dt', 'a\u0007b', 'a\u2028b', '\ue000']) {
+    assert.ok(taught.checkName(name) instanceof Error, JSON.stringify(name));
+    assert.throws(() => taught.add(name, stroke(1), features(1, 0)), /characters you can see/);
+  }
+  const { accepted, refused } = taught.acceptImport([{ word: '\ud800x', drawing: stroke(1) }, { word: 'café 猫', drawing: stroke(2) }]);
+  assert.deepEqual([accepted.map(({ word }) => word), refused], [['café 猫'], 1]);
+});
+
 test('a damaged store is kept whole and counts as one unreadable line', async () => {
   const storage = new MemoryStorage();
   storage.setItem('sketch.taught.shipped', '{oops');

@@ -73,7 +73,8 @@ export function gameOptions(params) {
   const secondsText = params.get('seconds');
   if (secondsText !== null && secondsText !== '') {
     const asked = Number(secondsText);
-    if (secondsText.trim() !== '' && Number.isFinite(asked) && asked >= MIN_SECONDS && asked <= MAX_SECONDS) {
+    // Plain decimal numbers only: Number() also reads "0x10" as 16 and "1e1" as 10.
+    if (/^\d{1,4}(\.\d{1,3})?$/.test(secondsText) && asked >= MIN_SECONDS && asked <= MAX_SECONDS) {
       seconds = asked;
     } else {
       problems.push(`The round length "${secondsText.slice(0, 20)}" is not a number of seconds from ${MIN_SECONDS} to ${MAX_SECONDS}, so rounds last ${ROUND_SECONDS} s.`);

@@ -379,12 +379,13 @@ async function start() {
   }
   const models = await listModels();
   const { id, missing } = chosenModel(models, params.get('model'), globalThis.localStorage);
-  if (missing) ui.showMessage(`There is no model "${missing}" here; showing the shipped one.`, { error: true });
+  const notes = missing ? [`There is no model "${missing.slice(0, 70)}" here; showing the shipped one.`] : [];
+  if (missing) ui.showMessage(notes[0], { error: true });
   ui.showModels(models.map((model) => [model.id, modelTitle(model)]), id);
   if (!(await useModel(id))) return;
   document.body.dataset.ready = 'true';
   window.sketch.readyAt = performance.now(); // Navigation start is 0: this is the cold start.
-  play.pageReady(); // `?play` in the address starts a game now
+  play.pageReady(notes); // `?play` in the address starts a game now, and says again what the page said
 }
 
 // Picking a model: remembered in this browser and in the address (so a link opens the same model).

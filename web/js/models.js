@@ -6,13 +6,25 @@
 
 const MODEL_KEY = 'sketch.model';
 export const DEFAULT_MODEL = 'shipped';
+// A model's id, as the server's gate admits it (training/modelfolder.py MODEL_ID; sw.js holds the same): safe
+// in a URL path and in a cache name, never empty.
+export const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** Whether the server's list entry is a model the page can load: an id MODEL_ID admits, a count or null. */
+function isListedModel(model) {
+  return model !== null && typeof model === 'object' && typeof model.id === 'string' && MODEL_ID.test(model.id)
+    && (model.classes === null || model.classes === undefined || Number.isSafeInteger(model.classes));
+}
 
 /** The models the server offers (cached by the service worker, so the list works offline too). */
 export async function listModels() {
   try {
     const response = await fetch('models');
     if (!response.ok) throw new Error(`models: ${response.status}`);
-    return (await response.json()).models;
+    const { models } = await response.json();
+    const usable = models.filter(isListedModel);
+    if (!usable.some(({ id }) => id === DEFAULT_MODEL)) throw new Error('models: the shipped model is not listed');
+    return usable;
   } catch {
     return [{ id: DEFAULT_MODEL, classes: null, default: true }];
   }

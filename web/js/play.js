@@ -399,14 +399,18 @@ export function createPlay(page) {
     action();
   }, true);
 
-  /** The page is ready (a model guesses): Play can start, and starts now when the address says `?play`. */
-  function pageReady() {
+  /**
+   * The page is ready (a model guesses): Play can start, and starts now when the address says `?play`.
+   * `notes`: what the page said of the address before (a model that is not here), said again after start.
+   */
+  function pageReady(notes = []) {
     byId('play').disabled = false;
     showMute();
     if (!params.has('play')) return;
     start({ seed: asked.seed });
     // After start, which clears the message line: a mistyped link plays, and says what it did instead.
-    if (asked.problems.length > 0) ui.showMessage(asked.problems.join(' '), { error: true });
+    const problems = [...notes, ...asked.problems];
+    if (problems.length > 0) ui.showMessage(problems.join(' '), { error: true });
   }
 
   return {

@@ -3,7 +3,8 @@
  * in one ZIP archive. The folder is the model's own files (model.json, its weight shards, class_means.bin)
  * unchanged, and beside them taught_means.bin (each taught class's mean features, uint8 as the class means),
  * taught.ndjson (the drawings taught in this browser) and a metadata.json like export.py's with a "taught"
- * entry (training/taught.py documents it). Unzipped under web/, `make run` serves it (serve.py --also), the
+ * entry (training/taught.py documents it). Unpacked under web/ by `python -m training.unpack` (which checks it
+ * as training/modelfolder.py checks every model folder), `make run` serves it (serve.py --also), the
  * page guesses with it, and `training.webmodel` loads it, taught classes included.
  *
  * modelFolder is pure, so `node --test tests/js/` covers it; teaching.js fetches the files and downloads it.

@@ -10,6 +10,7 @@
  * built-in classes nearly ten points before anything is taught.
  */
 
+import { validateDrawing } from './raster.js';
 import { recordLine } from './share.js';
 import { NdjsonStore, setItem } from './store.js';
 
@@ -19,6 +20,11 @@ export const SUGGESTED_DRAWINGS = 5;
 // each taught mean, and keeps the means beside the drawings in the browser's store.
 export const MAX_IMPORT_DRAWINGS = 500;
 export const MAX_TAUGHT_CLASSES = 100;
+// Characters a name may not hold (training/taught.py UNPRINTABLE_CATEGORIES, the same categories): controls,
+// format characters (zero-width spaces and joiners, right-to-left marks and overrides, which can make a name
+// display as a built-in class's), lone surrogates (which no server or file can hold), private use, and line
+// and paragraph separators.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u;
 // A class's gallery picture is kept beside its means only if it has at most this many points.
 const SAMPLE_POINTS = 500;
 
@@ -113,10 +119,7 @@ export class TaughtClasses {
     try {
       const stored = JSON.parse(this.storage.getItem(this.meansKey));
       if (stored?.version !== 1 || stored.modelHash !== this.modelHash || stored.length !== raw.length) return null;
-      return {
-        skipped: stored.skipped,
-        classes: stored.classes.map(({ name, count, sum, sample }) => ({ name, count, sum: fromBase64(sum), sample })),
-      };
+      return readMeans(stored, (name) => this.checkName(name) === name);
     } catch {
       return null;
     }
@@ -200,6 +203,9 @@ export class TaughtClasses {
     const trimmed = String(name ?? '').trim();
     if (!trimmed) return new Error('give it a name');
     if (trimmed.length > MAX_NAME_LENGTH) return new Error(`a name has at most ${MAX_NAME_LENGTH} characters`);
+    if (UNPRINTABLE.test(trimmed)) {
+      return new Error('a name holds only characters you can see (no control, zero-width or direction characters)');
+    }
     if (this.builtIn.has(trimmed)) return new Error(`"${trimmed}" is a class the model already knows`);
     if (renaming !== null && trimmed !== renaming && this.names().includes(trimmed)) {
       return new Error(`"${trimmed}" is already taught`);
@@ -280,6 +286,39 @@ export class TaughtClasses {
   toNdjson() {
     return this.store.toNdjson();
   }
+}
+
+/**
+ * The stored means ({skipped, classes: [{name, count, sum, sample}]}) as the page uses them, or null when any
+ * part is not what saveMeans writes (a hand-edited or damaged entry): the page then rebuilds them from the
+ * stored drawings, as it does for an entry that is not JSON, instead of failing on it later.
+ */
+export function readMeans(stored, isUsableName) {
+  const { skipped, classes } = stored;
+  if (!Number.isSafeInteger(skipped) || skipped < 0 || !Array.isArray(classes)) return null;
+  const read = [];
+  for (const entry of classes) {
+    if (entry === null || typeof entry !== 'object') return null;
+    const {
+      name, count, sum, sample,
+    } = entry;
+    if (typeof name !== 'string' || !isUsableName(name) || read.some((known) => known.name === name)) return null;
+    if (!Number.isSafeInteger(count) || count < 1 || typeof sum !== 'string') return null;
+    const values = fromBase64(sum); // throws for text that is not base64 or not whole float32 values
+    if (values.length === 0 || (read.length > 0 && values.length !== read[0].sum.length)) return null;
+    if (!values.every(Number.isFinite)) return null;
+    if (sample !== null) {
+      try {
+        validateDrawing(sample);
+      } catch {
+        return null;
+      }
+    }
+    read.push({
+      name, count, sum: values, sample,
+    });
+  }
+  return { skipped, classes: read };
 }
 
 function toBase64(values) {

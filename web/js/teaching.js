@@ -144,7 +144,8 @@ export function createTeachingPanel(page) {
     taughtIdle();
     const { name, bytes } = await savedModel();
     download(new Blob([bytes], { type: 'application/zip' }), name);
-    ui.showMessage(`Saved ${name}: unzip it in web/ and \`make run\` serves it (README, "Teach it something new").`,
+    ui.showMessage(`Saved ${name}: \`.venv/bin/python -m training.unpack ${name}\` puts it in web/, where \`make run\` `
+      + 'serves it (README, "Download as a model").',
       { near: 'taught-files' });
   }, { near: 'taught-files' }));
 
