@@ -9,6 +9,7 @@ it reproduces, the folder's name, the change, words of the one-line refusal); ma
 import json
 import os
 import shutil
+from math import prod as math_prod
 from pathlib import Path
 
 from bench.common import ROOT
@@ -136,6 +137,44 @@ def zero_width_taught(folder, model_json, metadata):
     with_taught(folder, model_json, metadata, labels=("c\u200bat",))
 
 
+def nan_weights(folder, model_json, metadata):
+    """Finding 10 by other means (the review of the fix): NaN float32 bytes in an unquantized weight."""
+    weights = model_json["weightsManifest"][0]["weights"]
+    for entry in weights:
+        entry.pop("quantization", None)
+    size = sum(4 * math_prod(entry["shape"]) for entry in weights)
+    (folder / SHARD).write_bytes(b"\x00\x00\xc0\x7f" * (size // 4))
+
+
+def huge_scale(folder, model_json, metadata):
+    """A finite scale that overflows float32 once dequantized (1e300 * q)."""
+    model_json["weightsManifest"][0]["weights"][0]["quantization"]["scale"] = 1e300
+
+
+def loose_types(folder, model_json, metadata):
+    """Values equal to the right ones in Python but not to TF.js: [null, 28.0, 28, true] as the input shape."""
+    layers(model_json)[0]["config"]["batch_input_shape"] = [None, 28.0, 28, True]
+
+
+def class_name_list(folder, model_json, metadata):
+    """A class name that is not a string (a TypeError in the gate before the review)."""
+    layers(model_json)[1]["class_name"] = []
+
+
+def means_of_the_input(folder, model_json, metadata):
+    """Class means of the input layer itself (admitted, then no layer for the page and the server)."""
+    metadata["class_means"]["layer"] = layers(model_json)[0]["config"]["name"]
+    metadata["class_means"]["shape"] = [len(metadata["labels"]), 784]
+    (folder / "class_means.bin").write_bytes(bytes(len(metadata["labels"]) * 784))
+
+
+def costly_layers(folder, model_json, metadata):
+    """Few weights and much work (2.6 billion multiply-adds an image in the review): 1,024 filters at 28x28,
+    then 64 filters over those 1,024 channels at 14x14, 116 million, with under a million weights."""
+    first, second = layers(model_json)[1]["config"], layers(model_json)[3]["config"]
+    first["filters"], second["filters"] = 1024, 64
+
+
 def nothing(folder, model_json, metadata):
     """A well-formed folder, for the findings that are about its name (4, 7) or its other files (3)."""
 
@@ -160,12 +199,19 @@ HOSTILE_FOLDERS = {
     "weights_as_object": (9, "model-object", weights_as_object, "holds a group that is not {paths, weights}"),
     "wrong_weight_shape": (9, "model-shape", wrong_weight_shape, "gives block1a_conv/kernel the shape [3, 3, 1, 31]"),
     "nan_quantization": (10, "model-nan", nan_quantization, "model.json is not JSON (NaN is not a JSON number)"),
-    "infinite_scale": (10, "model-infinite", infinite_scale, "with a min or scale that is not a finite number"),
+    "infinite_scale": (10, "model-infinite", infinite_scale, "model.json is not JSON (1e999 is too large for a number)"),
     "string_mirror_average": (11, "model-mirror", string_mirror_average, 'mirror_average must be true or false, not '
                                                                          '"false"'),
     "integer_labels": (11, "model-integers", integer_labels, "labels must be 34 distinct names"),
     "lone_surrogate_taught": (6, "model-surrogate", lone_surrogate_taught, "taught labels must be"),
     "zero_width_taught": (13, "model-zerowidth", zero_width_taught, "taught labels must be"),
+    "reserved_id": (4, "model-shipped", nothing, "its id 'shipped' is the default model's"),
+    "nan_weights": (10, "model-nanweights", nan_weights, "holds values that are not finite numbers"),
+    "huge_scale": (10, "model-hugescale", huge_scale, "with a min or scale that is not a number from -1e+06 to 1e+06"),
+    "loose_types": (11, "model-loose", loose_types, "has an unexpected batch_input_shape"),
+    "class_name_list": (9, "model-classlist", class_name_list, "layer 1 is a '[]', which no export of ours writes"),
+    "means_of_the_input": (9, "model-inputmeans", means_of_the_input, "class_means must name a layer of the model"),
+    "costly_layers": (8, "model-costly", costly_layers, "multiply-adds an image by layer 3, over the 50,000,000"),
 }
 
 

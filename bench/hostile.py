@@ -178,7 +178,8 @@ def healthz_under_attack(port, bodies, seconds_limit=60):
 # connections. Each takes the port of a running server (so the same commands measure any build of it) and
 # returns a dict; `python -m bench.hostile --server-families ...` runs only these.
 
-SERVER_FAMILIES = ("lying_pngs", "slow_readers", "trickling_senders", "silent_sockets", "json_flood")
+SERVER_FAMILIES = ("lying_pngs", "slow_readers", "trickling_senders", "silent_sockets", "json_flood",
+                   "long_field_names")
 CAT = [[[0, 50, 100, 150], [0, 80, 20, 90]], [[20, 60], [100, 110]]]
 PROBE_TIMEOUT = 5.0  # seconds; a probe not answered within this counts as a failure
 
@@ -478,11 +479,42 @@ def json_flood(port, clients=30, seconds=20):
             "probes": probes, "attack_statuses": statuses}
 
 
+def long_field_names(port, clients=4, requests=20):
+    """Issue 33, finding 13: bodies whose one unknown field is named by 1.5 MB of text (its whole name was
+    echoed back); the largest answer any of them got, which should not grow with the request."""
+    body = json.dumps({"x" * 1_500_000: 1, "strokes": [[[0, 1], [0, 1]]]}).encode()
+    sizes, statuses, lock = [], {}, threading.Lock()
+
+    def attacker():
+        for _ in range(requests):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                answer = response.read()
+                with lock:
+                    sizes.append(len(answer))
+                    statuses[str(response.status)] = statuses.get(str(response.status), 0) + 1
+            except OSError as error:
+                with lock:
+                    statuses[type(error).__name__] = statuses.get(type(error).__name__, 0) + 1
+            finally:
+                connection.close()
+
+    attackers = [threading.Thread(target=attacker) for _ in range(clients)]
+    for thread in attackers:
+        thread.start()
+    for thread in attackers:
+        thread.join(timeout=300)
+    return {"clients": clients, "body_bytes": len(body), "largest_answer_bytes": max(sizes, default=None),
+            "attack_statuses": statuses}
+
+
 def server_families(port, pid, names=SERVER_FAMILIES, decoys=4):
     """The named families against the server on `port` (process `pid`), one after another."""
     runs = {"lying_pngs": lambda: lying_pngs(port, pid, decoys), "slow_readers": lambda: slow_readers(port),
             "trickling_senders": lambda: trickling_senders(port), "silent_sockets": lambda: silent_sockets(port),
-            "json_flood": lambda: json_flood(port)}
+            "json_flood": lambda: json_flood(port), "long_field_names": lambda: long_field_names(port)}
     results = {}
     for name in names:
         cpu_before = cpu_seconds(pid) if pid else None

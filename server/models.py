@@ -80,22 +80,21 @@ def init_app(app):
     naming it; any other folder that the gate refuses, or whose id another folder has, is left out, with one
     line naming it and the reason in app.extensions["refused_models"], and the other models still serve."""
     model_files = {DEFAULT_MODEL_ID: read_model_files(app.config["MODEL_DIR"])}
-    folders = {DEFAULT_MODEL_ID: app.config["MODEL_DIR"]}
+    predictor = app.config.get("PREDICTOR") or Predictor(app.config["MODEL_DIR"], model_files[DEFAULT_MODEL_ID])
+    predictors = {DEFAULT_MODEL_ID: predictor}
     refused = []
     for folder in app.config["EXTRA_MODEL_DIRS"]:
         try:
             identifier = check_model_id(folder)
             if identifier in model_files:
                 raise WebModelError(f"model folder {folder}: a second model with the id {identifier!r}")
-            model_files[identifier] = read_model_files(folder)
-            folders[identifier] = folder
+            files = read_model_files(folder)
+            predictors[identifier] = Predictor(folder, files)
+            model_files[identifier] = files
         except WebModelError as error:
             refused.append(f"left out {error}")
-    predictor = app.config.get("PREDICTOR") or Predictor(app.config["MODEL_DIR"], model_files[DEFAULT_MODEL_ID])
-    predictors = {DEFAULT_MODEL_ID: predictor}
-    for identifier, folder in folders.items():
-        if identifier != DEFAULT_MODEL_ID:
-            predictors[identifier] = Predictor(folder, model_files[identifier])
+        except ValueError as error:  # Keras refusing what the gate let through: still this folder's alone
+            refused.append(f"left out model folder {folder}: {str(error).splitlines()[0][:200] if str(error) else error!r}")
     app.extensions["predictor"] = predictor
     app.extensions["predictors"] = predictors
     app.extensions["model_files"] = model_files

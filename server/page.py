@@ -38,21 +38,26 @@ def init_app(app):
     app.extensions["node_modules"] = Path(app.config["NODE_MODULES"]).resolve()
 
 
-def is_model_folder_path(name):
-    """Whether a URL path under web/ lies in a model folder (web/model/, web/model-*/), whose files only the
+def is_model_folder_path(relative):
+    """Whether a path relative to web/ lies in a model folder (web/model/, web/model-*/), whose files only the
     model routes serve."""
-    first = name.split("/", 1)[0]
+    first = Path(relative).parts[0] if Path(relative).parts else ""
     return first == "model" or first.startswith("model-")
 
 
-def static_file(directory, name):
-    """A file under directory by its URL path; 404 for anything else, however long or odd the path, and for a
-    path that a symbolic link leads outside directory (directory is resolved already)."""
-    if len(name) > MAX_PATH_LENGTH:
+def static_file(directory, name, refuse_model_folders=False):
+    """A file under directory by its URL path; 404 for anything else, however long or odd the path: a path with
+    an empty, "." or ".." segment (which would be tidied into another path), a folder, a path that a symbolic
+    link leads outside directory (directory is resolved already), and, with refuse_model_folders, a file whose
+    real place is in a model folder, however the path names it."""
+    if len(name) > MAX_PATH_LENGTH or any(part in ("", ".", "..") for part in name.split("/")):
         abort(404)
     try:
         path = directory / name
-        if path.is_dir() or not path.resolve().is_relative_to(directory):
+        resolved = path.resolve()
+        if path.is_dir() or not resolved.is_relative_to(directory):
+            abort(404)
+        if refuse_model_folders and is_model_folder_path(resolved.relative_to(directory)):
             abort(404)
         return send_from_directory(directory, name)
     except (OSError, ValueError):
@@ -78,4 +83,4 @@ def web_file(name):
         raise MethodNotAllowed(valid_methods=["POST"])
     if name.startswith("models/") or is_model_folder_path(name):
         abort(404)
-    return static_file(current_app.extensions["web_dir"], name)
+    return static_file(current_app.extensions["web_dir"], name, refuse_model_folders=True)

@@ -34,23 +34,28 @@ import stat
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from training.taught import MAX_NAME_LENGTH, check_taught, is_name
 
 IMAGE_SIZE = 28                 # the input every model of ours takes: 28x28x1 (training/raster.py's IMAGE_SIZE)
 MAX_MODEL_BYTES = 16 * 2**20    # every file read from one folder, together; the shipped model is 157 KB
 MAX_JSON_BYTES = 2**20          # model.json and metadata.json, each
 MAX_PARAMETERS = 4_000_000      # weights a model.json may ask for; DoodleNet has about 550,000
+MAX_MULTIPLY_ADDS = 50_000_000  # an image; the shipped model takes 7.6 million, DoodleNet 7.8 million
 MAX_LAYERS = 64
 MAX_CLASSES = 1000
 MAX_SHARDS = 64
+MAX_QUANTIZED = 1e6  # the largest min or scale of a uint8 quantization; the shipped model's are under 4
+RESERVED_ID = "shipped"  # the id of serve.py's --model, whatever its folder is called
 MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-LAYER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+LAYER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # a valid TensorFlow name scope, too
 MODEL_HASH = re.compile(r"[0-9a-f]{8,128}")
 ACTIVATIONS = ("linear", "relu", "softmax", "tanh")  # tanh: DoodleNet's, which training reads as a teacher
 INITIALIZERS = ("GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "Zeros", "Ones", "RandomNormal",
                 "RandomUniform", "TruncatedNormal", "VarianceScaling", "Constant")
-QUANTIZED_BYTES = {"uint8": 1, "float16": 2}  # what export.py's --quantize writes, per value
+QUANTIZED_DTYPES = {"uint8": np.uint8, "float16": np.float16}  # what export.py's --quantize writes
 
 
 class WebModelError(ValueError):
@@ -65,6 +70,8 @@ def model_id(folder):
 def check_model_id(folder):
     """The folder's id, or WebModelError when it is not safe in a URL (MODEL_ID: letters, digits, - and _)."""
     identifier = model_id(folder)
+    if identifier == RESERVED_ID:
+        raise WebModelError(f"model folder {folder}: its id {identifier!r} is the default model's (serve.py --model)")
     if not MODEL_ID.fullmatch(identifier):
         raise WebModelError(f"model folder {folder}: its id {identifier[:70]!r} (the name without 'model-') must be "
                             "1 to 64 letters, digits, '-' or '_', starting with a letter or digit")
@@ -87,10 +94,12 @@ def read_file(folder, name, limit):
     except OSError as error:
         reason = "a symbolic link" if error.errno == errno.ELOOP else error.strerror  # O_NOFOLLOW met a link
         raise WebModelError(f"model folder {folder}: {name} cannot be read ({reason})") from None
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:
+        os.close(descriptor)
+        what = "not a regular file" if not stat.S_ISREG(status.st_mode) else "a hard link (one file with another name)"
+        raise WebModelError(f"model folder {folder}: {name} is {what}")
     with os.fdopen(descriptor, "rb") as file:
-        status = os.fstat(file.fileno())
-        if not stat.S_ISREG(status.st_mode):
-            raise WebModelError(f"model folder {folder}: {name} is not a regular file")
         if status.st_size > limit:
             raise WebModelError(f"model folder {folder}: {name} is {status.st_size:,} bytes, over the {limit:,} "
                                 "allowed")
@@ -104,10 +113,17 @@ def _no_constants(token):
     raise ValueError(f"{token} is not a JSON number")
 
 
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is too large for a number")
+    return value
+
+
 def parse_json(folder, name, data):
     """A JSON object from bytes, refusing NaN and Infinity (not JSON; a browser's JSON.parse refuses them too)."""
     try:
-        value = json.loads(data.decode("utf-8"), parse_constant=_no_constants)
+        value = json.loads(data.decode("utf-8"), parse_constant=_no_constants, parse_float=_finite_float)
     except RecursionError:
         raise WebModelError(f"model folder {folder}: {name} is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as error:
@@ -119,6 +135,15 @@ def parse_json(folder, name, data):
 
 # ---------------------------------------------------------------------------------------------------------
 # model.json's topology: each layer's keys and values, and the shapes and weights they imply.
+
+def _same(value, expected):
+    """Equal and of the same JSON types all the way down: 1.0, true and 1 are three different values here, as
+    they may be to TF.js."""
+    if isinstance(expected, list):
+        return (isinstance(value, list) and len(value) == len(expected)
+                and all(_same(each, wanted) for each, wanted in zip(value, expected)))
+    return type(value) is type(expected) and value == expected
+
 
 def _is_int(value, low, high):
     return type(value) is int and low <= value <= high
@@ -142,7 +167,8 @@ def _initializer(value):
 
 
 def _number(low, high):
-    return lambda value: type(value) in (int, float) and math.isfinite(value) and low <= value <= high
+    # The bounds are checked before isfinite, so that an integer of 400 digits is refused, not an OverflowError.
+    return lambda value: type(value) in (int, float) and low <= value <= high and math.isfinite(value)
 
 
 COMMON = {"name": lambda value: isinstance(value, str) and LAYER_NAME.fullmatch(value) is not None,
@@ -157,11 +183,11 @@ KERNEL = {"activation": lambda value: value in ACTIVATIONS, "use_bias": lambda v
 # The layer classes export.py writes (training.model's networks, batch normalization folded into the
 # convolutions), each key they may hold and what it must be. Keys marked required must be there.
 LAYER_SCHEMAS = {
-    "InputLayer": {"batch_input_shape": lambda value: value == [None, IMAGE_SIZE, IMAGE_SIZE, 1],
+    "InputLayer": {"batch_input_shape": lambda value: _same(value, [None, IMAGE_SIZE, IMAGE_SIZE, 1]),
                    "sparse": lambda value: value is False, "ragged": lambda value: value is False},
     "Conv2D": {"filters": lambda value: _is_int(value, 1, 1024), "kernel_size": _pair(1, 9), "strides": _pair(1, 4),
                "padding": lambda value: value in ("same", "valid"), "data_format": CHANNELS_LAST,
-               "dilation_rate": lambda value: value == [1, 1], "groups": lambda value: value == 1, **KERNEL},
+               "dilation_rate": lambda value: _same(value, [1, 1]), "groups": lambda value: _same(value, 1), **KERNEL},
     "MaxPooling2D": {"pool_size": _pair(1, 4), "strides": lambda value: value is None or _pair(1, 4)(value),
                      "padding": lambda value: value in ("same", "valid"), "data_format": CHANNELS_LAST},
     "Flatten": {"data_format": CHANNELS_LAST},
@@ -195,10 +221,11 @@ def check_topology(folder, model_json):
     layer_list = config["config"].get("layers")
     if not isinstance(layer_list, list) or not 2 <= len(layer_list) <= MAX_LAYERS:
         refuse(f"must hold 2 to {MAX_LAYERS} layers")
-    layers, weights, sizes, shape = [], {}, {}, (IMAGE_SIZE, IMAGE_SIZE, 1)
+    layers, weights, sizes, names, shape = [], {}, {}, set(), (IMAGE_SIZE, IMAGE_SIZE, 1)
+    multiply_adds = 0
     for index, layer in enumerate(layer_list):
         class_name = layer.get("class_name") if isinstance(layer, dict) else None
-        if class_name not in LAYER_SCHEMAS or set(layer) - {"class_name", "config"}:
+        if not isinstance(class_name, str) or class_name not in LAYER_SCHEMAS or set(layer) - {"class_name", "config"}:
             refuse(f"layer {index} is a {str(class_name)[:40]!r}, which no export of ours writes "
                    f"(allowed: {', '.join(LAYER_SCHEMAS)})")
         if class_name == "InputLayer" and index != 0:
@@ -222,8 +249,9 @@ def check_topology(folder, model_json):
         if bad is not None:
             refuse(f"layer {index} ({class_name}) has an unexpected {bad}: {json.dumps(settings[bad])[:60]}")
         name = settings["name"]
-        if name in sizes:
+        if name in names:
             refuse(f"names two layers {name!r}")
+        names.add(name)
         if class_name in ("Conv2D", "MaxPooling2D") and len(shape) != 3:
             refuse(f"layer {index} ({class_name}) needs an image, but gets a flat vector")
         if class_name == "Dense" and len(shape) != 1:
@@ -234,8 +262,10 @@ def check_topology(folder, model_json):
             weights[f"{name}/kernel"] = [kernel_h, kernel_w, shape[2], settings["filters"]]
             if settings.get("use_bias", True):
                 weights[f"{name}/bias"] = [settings["filters"]]
+            inputs = shape[2]
             shape = (_output_size(shape[0], kernel_h, stride_h, padding),
                      _output_size(shape[1], kernel_w, stride_w, padding), settings["filters"])
+            multiply_adds += math.prod(shape) * kernel_h * kernel_w * inputs
         elif class_name == "MaxPooling2D":
             pool = settings["pool_size"]
             strides = settings.get("strides") or pool
@@ -248,13 +278,18 @@ def check_topology(folder, model_json):
             weights[f"{name}/kernel"] = [shape[0], settings["units"]]
             if settings.get("use_bias", True):
                 weights[f"{name}/bias"] = [settings["units"]]
+            multiply_adds += shape[0] * settings["units"]
             shape = (settings["units"],)
         if min(shape) < 1:
             refuse(f"layer {index} ({class_name}) leaves nothing of the 28x28 image")
         parameters = sum(math.prod(each) for each in weights.values())
         if parameters > MAX_PARAMETERS:
             refuse(f"asks for {parameters:,} weights by layer {index}, over the {MAX_PARAMETERS:,} allowed")
-        sizes[name] = math.prod(shape)
+        if multiply_adds > MAX_MULTIPLY_ADDS:
+            refuse(f"asks for {multiply_adds:,} multiply-adds an image by layer {index}, over the "
+                   f"{MAX_MULTIPLY_ADDS:,} allowed")
+        if class_name != "InputLayer":  # the class means compare a layer's output, never the input itself
+            sizes[name] = math.prod(shape)
         layers.append((class_name, settings))
     last_class, last = layers[-1]
     if last_class != "Dense" or last.get("activation") != "softmax":
@@ -289,15 +324,17 @@ def check_manifest(folder, manifest, weights):
             quantization = entry.get("quantization")
             itemsize = 4
             if quantization is not None:
-                if (not isinstance(quantization, dict) or quantization.get("dtype") not in QUANTIZED_BYTES
+                if (not isinstance(quantization, dict) or not isinstance(quantization.get("dtype"), str)
+                        or quantization.get("dtype") not in QUANTIZED_DTYPES
                         or set(quantization) - {"dtype", "min", "scale", "original_dtype"}
                         or quantization.get("original_dtype", "float32") != "float32"):
                     refuse(f"quantizes {name} in a way export.py does not write")
-                if quantization["dtype"] == "uint8" and not all(
-                        type(quantization.get(key)) in (int, float) and math.isfinite(quantization[key])
-                        for key in ("min", "scale")):
-                    refuse(f"quantizes {name} with a min or scale that is not a finite number")
-                itemsize = QUANTIZED_BYTES[quantization["dtype"]]
+                if quantization["dtype"] == "uint8" and not (
+                        _number(-MAX_QUANTIZED, MAX_QUANTIZED)(quantization.get("min"))
+                        and _number(0, MAX_QUANTIZED)(quantization.get("scale"))):
+                    refuse(f"quantizes {name} with a min or scale that is not a number from -{MAX_QUANTIZED:g} "
+                           f"to {MAX_QUANTIZED:g} (a scale from 0)")
+                itemsize = np.dtype(QUANTIZED_DTYPES[quantization["dtype"]]).itemsize
             size += math.prod(weights[name]) * itemsize
         for path in group["paths"]:
             if not isinstance(path, str) or not FILE_NAME.fullmatch(path) or path in paths:
@@ -308,6 +345,35 @@ def check_manifest(folder, manifest, weights):
     if missing:
         refuse(f"lacks {', '.join(missing[:3])}")
     return groups
+
+
+def read_weights(files, manifest, folder):
+    """Every weight of a checked manifest (check_manifest) as a float32 array, by name, dequantized as TF.js
+    dequantizes it (value = min + scale * q); WebModelError for a weight that is not a finite number then
+    (NaN or infinite float32 or float16 bytes, or a scale so large that float32 overflows), which would make
+    every guess NaN."""
+    weights = {}
+    for group in manifest:
+        buffer = b"".join(files[path] for path in group["paths"])
+        offset = 0
+        for entry in group["weights"]:
+            quantization = entry.get("quantization")
+            dtype = np.dtype(QUANTIZED_DTYPES[quantization["dtype"]] if quantization else np.float32)
+            count = math.prod(entry["shape"])
+            values = np.frombuffer(buffer, dtype=dtype, count=count, offset=offset)
+            offset += count * dtype.itemsize
+            if quantization and quantization["dtype"] != "float16":
+                # In double precision and in TF.js's order (q * scale + min), rounded to float32 once, as
+                # tfjs-core's io_utils does: float32 arithmetic here rounds twice and can differ by one
+                # unit in the last place, which moved probabilities by 1e-5.
+                values = values.astype(np.float64) * quantization["scale"] + quantization["min"]
+            with np.errstate(over="ignore", invalid="ignore"):
+                values = values.astype(np.float32)
+            if not np.isfinite(values).all():
+                raise WebModelError(f"model folder {folder}: the weight {entry['name']} holds values that are not "
+                                    "finite numbers")
+            weights[entry["name"]] = values.reshape(entry["shape"])
+    return weights
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -341,7 +407,7 @@ def check_metadata(folder, metadata, outputs, sizes):
         if not isinstance(means, dict) or means.get("dtype", "uint8") != "uint8":
             refuse("class_means must be an object of uint8 means")
         layer, shape = means.get("layer"), means.get("shape")
-        if layer not in sizes or shape != [outputs, sizes[layer]] or not all(type(size) is int for size in shape):
+        if not isinstance(layer, str) or layer not in sizes or shape != [outputs, sizes[layer]] or not all(type(size) is int for size in shape):
             refuse(f"class_means must name a layer of the model and the shape [{outputs}, that layer's size]")
         named.append(("class means", means.get("file")))
     if metadata.get("taught") is not None:
@@ -363,6 +429,18 @@ def check_metadata(folder, metadata, outputs, sizes):
 # The gate.
 
 def read_model_folder(folder, with_metadata=True):
+    """Every file of a model folder that the page and the server use, checked (see check_model_folder), as
+    {file name: bytes}; WebModelError with one line for anything the gate does not admit, whatever its shape."""
+    try:
+        return check_model_folder(folder, with_metadata)
+    except (TypeError, AttributeError, KeyError, IndexError, OverflowError) as error:
+        # Each check looks at a value's type before using it; this is the net under them, so that no input can
+        # get past the gate, or stop a server, by an exception that is not a refusal.
+        raise WebModelError(f"model folder {folder}: holds what no export of ours writes ({type(error).__name__}: "
+                            f"{str(error)[:80]})") from None
+
+
+def check_model_folder(folder, with_metadata=True):
     """Every file of a model folder that the page and the server use, checked as this module's docstring says,
     as {file name: bytes}: model.json, metadata.json (unless with_metadata is False), the weight shards and the
     files metadata.json names. Raises WebModelError with one line naming the folder and the reason."""
@@ -390,6 +468,7 @@ def read_model_folder(folder, with_metadata=True):
         if held != size:
             raise WebModelError(f"model folder {folder}: the shards {', '.join(paths)} hold {held:,} bytes, but "
                                 f"their weights take {size:,}")
+    read_weights(files, model_json["weightsManifest"], folder)  # every weight a finite number
     for what, name in named:
         if name in files:
             raise WebModelError(f"model folder {folder}: the {what} file {name} is also another of its files")
@@ -421,7 +500,10 @@ def build_model(folder, files):
     layers, _, _, _ = check_topology(folder, parse_json(folder, "model.json", files["model.json"]))
     model = keras.Sequential(name="web_model")
     first_is_input = layers[0][0] == "InputLayer"
-    model.add(keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1), name=layers[0][1]["name"] if first_is_input else "image"))
+    input_name = "image"
+    while not first_is_input and input_name in {settings["name"] for _, settings in layers}:
+        input_name += "_input"  # a name no layer has
+    model.add(keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1), name=layers[0][1]["name"] if first_is_input else input_name))
     for class_name, settings in layers[1:] if first_is_input else layers:
         name = settings["name"]
         if class_name == "Conv2D":

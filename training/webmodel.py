@@ -17,11 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training.modelfolder import WebModelError, build_model, read_model_folder
+from training.modelfolder import WebModelError, build_model, read_model_folder, read_weights
 from training.taught import check_taught
-
-QUANTIZED_DTYPES = {"uint8": np.uint8, "float16": np.float16}  # what export.py's --quantize writes
-
 
 def read_model_files(folder, names=("metadata.json", "model.json")):
     """Every file of the folder that the page and the server use, as {file name: bytes}, read through the
@@ -29,33 +26,6 @@ def read_model_files(folder, names=("metadata.json", "model.json")):
     and the files metadata.json names, all checked before anything is deserialized); without metadata.json
     when `names` leaves it out."""
     return read_model_folder(folder, with_metadata="metadata.json" in names)
-
-
-def read_weights(files, manifest, folder):
-    """Every weight of the manifest as a float32 array, by name, dequantized where needed."""
-    weights = {}
-    for group in manifest:
-        buffer = b"".join(files[path] for path in group["paths"])
-        offset = 0
-        for entry in group["weights"]:
-            quantization = entry.get("quantization")
-            if quantization and quantization.get("dtype") not in QUANTIZED_DTYPES:
-                raise WebModelError(f"{folder}: weight {entry.get('name')!r} is quantized to "
-                                    f"{quantization.get('dtype')!r}, which export.py does not write")
-            dtype = QUANTIZED_DTYPES[quantization["dtype"]] if quantization else np.dtype(entry["dtype"])
-            count = int(np.prod(entry["shape"], dtype=np.int64))
-            size = count * np.dtype(dtype).itemsize
-            if offset + size > len(buffer):
-                raise WebModelError(f"{folder}: weight shards are shorter than model.json says")
-            values = np.frombuffer(buffer, dtype=dtype, count=count, offset=offset)
-            offset += size
-            if quantization and quantization["dtype"] != "float16":
-                # In double precision and in TF.js's order (q * scale + min), rounded to float32 once, as
-                # tfjs-core's io_utils does: float32 arithmetic here rounds twice and can differ by one
-                # unit in the last place, which moved probabilities by 1e-5.
-                values = values.astype(np.float64) * quantization["scale"] + quantization["min"]
-            weights[entry["name"]] = values.astype(np.float32).reshape(entry["shape"])
-    return weights
 
 
 def load_layers_model(folder, files=None):
