@@ -47,7 +47,7 @@ test: setup
 	exit $$status
 
 test-python:
-	$(PY) -m pytest tests/ -p no:cacheprovider
+	$(PY) -m pytest tests/ -p no:cacheprovider --durations=25
 
 test-js:
 	node --test tests/js/*.test.js

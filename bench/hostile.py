@@ -20,7 +20,12 @@
 
     python -m bench.hostile --server-families slow_readers json_flood   # only these; prints JSON, writes nothing
     python -m bench.hostile --server-families --port 5000 --pid PID     # against a server already running
+6. Ctrl-C while a command starts (issue 33, finding 12: the first was sometimes lost during TensorFlow's
+   import): serve.py, export.py and training.webmodel, each interrupted at spread moments of its start-up;
+   how many ended within 10 s of the one Ctrl-C.
+
     python -m bench.hostile --model-folders                             # only family 5; prints JSON
+    python -m bench.hostile --interrupts                                # only family 6; prints JSON
 
 Every loop is bounded in count and time, and every connection goes to the loopback address. The machine
 these run on may be shared, so latencies are noisy; outages (failures, longest_outage_s) are the signal.
@@ -621,6 +626,47 @@ def probe_body(port, path):
         connection.close()
 
 
+INTERRUPTED_COMMANDS = {
+    "serve.py": ["serve.py", "--port", "0"],
+    "export.py": ["export.py", "runs/sketchnet", "--out", "{out}"],
+    "training.webmodel": ["-m", "training.webmodel", "web/model"],
+}
+
+
+def interrupts(starts=6, spread_s=6.0):
+    """Family 6: each command started `starts` times and sent one SIGINT after i * spread_s / starts seconds
+    (so the Ctrl-C lands at spread moments of TensorFlow's import and the model's loading); how many of them
+    ended within 10 s of it. A command that finished first (nothing left to interrupt) is counted apart."""
+    import signal
+
+    results = {}
+    for name, command in INTERRUPTED_COMMANDS.items():
+        ended, finished_first, slowest = 0, 0, 0.0
+        for index in range(starts):
+            with tempfile.TemporaryDirectory() as scratch:
+                arguments = [part.format(out=Path(scratch) / "out") for part in command]
+                process = subprocess.Popen([sys.executable, *arguments], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL)
+                try:
+                    process.wait(timeout=index * spread_s / starts)
+                    finished_first += 1
+                    continue
+                except subprocess.TimeoutExpired:
+                    pass
+                process.send_signal(signal.SIGINT)
+                sent = time.monotonic()
+                try:
+                    process.wait(timeout=10)
+                    ended += 1
+                    slowest = max(slowest, time.monotonic() - sent)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        results[name] = {"interrupted": starts - finished_first, "ended_within_10_s": ended,
+                         "finished_before_the_signal": finished_first, "slowest_end_s": round(slowest, 2)}
+    return results
+
+
 def nothing_answers(port):
     """Whether nothing listens on 127.0.0.1:port (a mistyped --port would otherwise measure nothing, and pass)."""
     try:
@@ -659,6 +705,9 @@ def main():
     if sys.argv[1:] == ["--model-folders"]:
         print(json.dumps({"model_folders": model_folders(), "machine": machine()}, indent=2))
         return 0
+    if sys.argv[1:] == ["--interrupts"]:
+        print(json.dumps({"interrupts": interrupts(), "machine": machine()}, indent=2))
+        return 0
     if len(sys.argv) > 1:
         return families_only(sys.argv[1:])
     drawings = worst_drawings() | refused_drawings()
@@ -690,12 +739,13 @@ def main():
         attack = healthz_under_attack(server.port, bodies)
         families = server_families(server.port, server.process.pid)
     folders = model_folders()
+    interrupted = interrupts()
     write_result("hostile", {
         "limits": {"max_points": raster.MAX_POINTS, "max_strokes": raster.MAX_STROKES,
                    "max_crossings": raster.MAX_CROSSINGS, "max_image_side": 4096, "max_body_bytes": 2 * 1024 * 1024},
         "python_rasterize": python, "javascript_rasterize": javascript, "png_to_bitmap": picture,
         "predict_requests": requests, "searched_drawing": searched, "server_under_attack": attack, "server_families": families,
-        "model_folders": folders,
+        "model_folders": folders, "interrupts": interrupted,
         "machine": machine(),
     })
 

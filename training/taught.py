@@ -27,6 +27,9 @@ MAX_NAME_LENGTH = 40      # as web/js/taught.js, in UTF-16 code units as JavaScr
 # (Cs), private use (Co) and line and paragraph separators (Zl, Zp). web/js/taught.js refuses the same
 # categories with /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u.
 UNPRINTABLE_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
+# Format characters newer than Python 3.11's Unicode 14 (Egyptian hieroglyph format controls, Unicode 15),
+# unassigned to unicodedata but Cf to the browser's: a review compared every code point with Node's.
+NEWER_FORMAT_CHARACTERS = range(0x13439, 0x13440)
 JS_TRIMMED = ("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
               "\u2028\u2029\u202f\u205f\u3000\ufeff")
 
@@ -81,7 +84,8 @@ def is_name(label):
     UNPRINTABLE_CATEGORIES, so no lone surrogate)."""
     if not isinstance(label, str) or label != label.strip(JS_TRIMMED):
         return False
-    if any(unicodedata.category(character) in UNPRINTABLE_CATEGORIES for character in label):
+    if any(unicodedata.category(character) in UNPRINTABLE_CATEGORIES or ord(character) in NEWER_FORMAT_CHARACTERS
+           for character in label):
         return False
     try:
         units = len(label.encode("utf-16-le")) // 2

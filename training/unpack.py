@@ -18,6 +18,7 @@ import stat
 import sys
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from training.cli import ArgumentParser
@@ -52,6 +53,8 @@ def archive_folder(archive, entries):
             raise UnpackError(f"{archive}: {name[:70]!r} is not a plain file inside {folder}/")
         if base in files:
             raise UnpackError(f"{archive}: {base} is in it twice")
+        if entry.flag_bits & 0x1:
+            raise UnpackError(f"{archive}: {base} is encrypted; a saved model never is")
         if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise UnpackError(f"{archive}: {base} is compressed in a way this does not unpack")
         files.append(base)
@@ -88,8 +91,8 @@ def unpack(archive, into):
         raise UnpackError(f"{into}: not a folder to unpack into")
     try:
         opened = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise UnpackError(f"{archive}: not a ZIP archive ({error})") from None
+    except (zipfile.BadZipFile, OSError, UnicodeDecodeError, ValueError) as error:
+        raise UnpackError(f"{archive}: not a ZIP archive a page saved ({str(error)[:100]})") from None
     with opened:
         entries = opened.infolist()
         folder, files = archive_folder(archive, entries)
@@ -121,8 +124,8 @@ def unpack(archive, into):
             except BaseException:
                 shutil.rmtree(destination, ignore_errors=True)  # this run made it, and it is not whole
                 raise
-        except zipfile.BadZipFile as error:
-            raise UnpackError(f"{archive}: a damaged entry ({error})") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as error:
+            raise UnpackError(f"{archive}: a damaged entry ({str(error)[:100]})") from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return destination

@@ -70,9 +70,10 @@ self.addEventListener('install', (event) => {
     const shell = await caches.open(SHELL_CACHE);
     await shell.addAll(SHELL);
     const { models } = await (await shell.match('models')).json();
-    for (const { id } of models) {
+    for (const model of models) {
+      const id = model?.id;
       try {
-        if (!MODEL_ID.test(id)) throw new Error('its id is not one the server admits');
+        if (typeof id !== 'string' || !MODEL_ID.test(id)) throw new Error('its id is not one the server admits');
         await cacheModel(id);
       } catch (error) {
         // One model that cannot be cached must not keep every other one from working offline.

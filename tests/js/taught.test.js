@@ -154,6 +154,17 @@ test('a hand-damaged means entry is rebuilt from the drawings, not trusted (issu
   }
 });
 
+test("stored means of another size than the model's features, or beyond what unit vectors sum to, are rebuilt", async () => {
+  for (const [what, sum] of [['a shorter sum', [1]], ['a longer sum', [1, 0, 0]], ['a sum beyond its count', [3e38, 0]]]) {
+    const storage = new MemoryStorage();
+    new TaughtClasses(storage, 'shipped', [], 'hash', 2).add('arm', stroke(1), features(1, 0));
+    const entry = JSON.parse(storage.getItem('sketch.taught-means.shipped'));
+    entry.classes[0].sum = Buffer.from(Float32Array.from(sum).buffer).toString('base64');
+    storage.setItem('sketch.taught-means.shipped', JSON.stringify(entry));
+    assert.equal(new TaughtClasses(storage, 'shipped', [], 'hash', 2).needsRebuild, true, what);
+  }
+});
+
 test('a name must be printable: no lone surrogate, control, zero-width or direction character (issue 33)', () => {
   const taught = new TaughtClasses(new MemoryStorage(), 'shipped', ['cat'], 'hash');
   for (const name of ['\ud800x', 'c\u200bat', '\u202etac', 'ca\u200dt', 'a\u0007b', 'a\u2028b', '\ue000']) {

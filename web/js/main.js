@@ -373,7 +373,7 @@ async function start() {
       .catch((error) => console.info(`offline use is unavailable: ${error.message}`));
   }
   try {
-    state.samples = (await (await fetch('gallery.json')).json()).samples ?? {};
+    state.samples = Object.assign(Object.create(null), (await (await fetch('gallery.json')).json()).samples);
   } catch {
     state.samples = {}; // The gallery is decoration: without it the class names still show.
   }

@@ -240,7 +240,7 @@ export function createPlay(page) {
       ? `It thought: ${round.top.map(([label, probability]) => `${label} ${percentText(probability)}`).join(', ')}.`
       : 'It had no guess yet.';
     details.append(element('p', 'small', top));
-    const sample = state.samples[round.label] ?? state.taught?.classes().find(({ name }) => name === round.label)?.sample;
+    const sample = (Object.hasOwn(state.samples, round.label) ? state.samples[round.label] : undefined) ?? state.taught?.classes().find(({ name }) => name === round.label)?.sample;
     if (sample) {
       const figure = element('figure', 'how-it-knows');
       figure.append(thumbnail(sample, `the gallery's drawing of ${withArticle(round.label)}`, 72),

@@ -86,7 +86,8 @@ export function createModelSwitcher(page) {
     state.threshold = metadata.confidence_threshold ?? 0.5;
     state.noneBelow = metadata.none_of_these?.below ?? null;
     state.outputCount = metadata.labels.length;
-    state.taught = new TaughtClasses(globalThis.localStorage, id, labels, metadata.model_hash ?? '');
+    state.taught = new TaughtClasses(globalThis.localStorage, id, labels, metadata.model_hash ?? '',
+      metadata.class_means?.shape?.[1] ?? null);
     state.taughtBusy = false; // a rebuild or import for the model before this one ends on its own
     state.backend = state.predictor.describe(); // Once: the backend does not change after loading.
     ui.showInfo({ backend: state.backend, where: state.predictor.where, threshold: state.threshold });

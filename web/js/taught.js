@@ -103,8 +103,10 @@ export function besideSoftmax(probabilities, features, classMeans, taughtMeans) 
  * Features are computed by the caller (the model runs in the page), so this stays pure and Node-tested.
  */
 export class TaughtClasses {
-  constructor(storage, modelId, builtInLabels = [], modelHash = '') {
+  /** `columns`: the model's feature size (its class means' columns), which stored means must have; null: any. */
+  constructor(storage, modelId, builtInLabels = [], modelHash = '', columns = null) {
     this.storage = storage;
+    this.columns = columns;
     this.store = new NdjsonStore(storage, `sketch.taught.${modelId}`);
     this.meansKey = `sketch.taught-means.${modelId}`;
     this.builtIn = new Set(builtInLabels);
@@ -119,7 +121,7 @@ export class TaughtClasses {
     try {
       const stored = JSON.parse(this.storage.getItem(this.meansKey));
       if (stored?.version !== 1 || stored.modelHash !== this.modelHash || stored.length !== raw.length) return null;
-      return readMeans(stored, (name) => this.checkName(name) === name);
+      return readMeans(stored, (name) => this.checkName(name) === name, this.columns);
     } catch {
       return null;
     }
@@ -293,9 +295,10 @@ export class TaughtClasses {
  * part is not what saveMeans writes (a hand-edited or damaged entry): the page then rebuilds them from the
  * stored drawings, as it does for an entry that is not JSON, instead of failing on it later.
  */
-export function readMeans(stored, isUsableName) {
+export function readMeans(stored, isUsableName, columns = null) {
   const { skipped, classes } = stored;
   if (!Number.isSafeInteger(skipped) || skipped < 0 || !Array.isArray(classes)) return null;
+  if (classes.length > MAX_TAUGHT_CLASSES) return null;
   const read = [];
   for (const entry of classes) {
     if (entry === null || typeof entry !== 'object') return null;
@@ -306,7 +309,9 @@ export function readMeans(stored, isUsableName) {
     if (!Number.isSafeInteger(count) || count < 1 || typeof sum !== 'string') return null;
     const values = fromBase64(sum); // throws for text that is not base64 or not whole float32 values
     if (values.length === 0 || (read.length > 0 && values.length !== read[0].sum.length)) return null;
-    if (!values.every(Number.isFinite)) return null;
+    if (columns !== null && values.length !== columns) return null;
+    // A sum of `count` unit-length feature vectors: no component beyond count in size.
+    if (!values.every((value) => Number.isFinite(value) && Math.abs(value) <= count * 1.001)) return null;
     if (sample !== null) {
       try {
         validateDrawing(sample);

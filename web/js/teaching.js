@@ -70,7 +70,8 @@ export function createTeachingPanel(page) {
     // The model's own taught classes (a saved model's) first, in the order of state.labels, then this browser's.
     state.taughtMeans = [...state.modelTaughtMeans, ...(classes.length > 0 ? taught.meanFeatures() : [])];
     state.allLabels = [...state.labels, ...state.taughtNames];
-    const samples = { ...state.samples };
+    // A map without a prototype: a taught name such as "__proto__" or "constructor" is just a key here.
+    const samples = Object.assign(Object.create(null), state.samples);
     for (const { name, sample } of classes) if (sample) samples[name] = sample;
     ui.showClasses(state.allLabels, samples);
     ui.showTaught(classes.map(({ name, count }) => [name, count]), predictor.canBeTaught, SUGGESTED_DRAWINGS);

@@ -159,7 +159,8 @@ export function showClasses(labels, samples = {}) {
   byId('class-count').textContent = String(labels.length);
   byId('class-list').replaceChildren(...labels.map((label) => {
     const item = document.createElement('li');
-    const sample = samples[label];
+    // Own keys only: a taught name such as "constructor" must not find Object's prototype (issue 33's review).
+    const sample = Object.hasOwn(samples, label) ? samples[label] : undefined;
     if (sample) {
       const picture = document.createElement('canvas');
       picture.width = picture.height = 96;
