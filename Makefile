@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := chromium libcairo2 nginx
 
-.PHONY: setup run test test-python test-js train export gallery body-parts bench routes students constraints clean system-packages
+.PHONY: setup run test lint test-python test-js train export gallery body-parts bench routes students constraints clean system-packages
 
 setup: $(VENV)/.installed node_modules/.installed system-packages
 
@@ -38,13 +38,19 @@ system-packages:
 run: setup
 	$(PY) serve.py --host $(HOST) --port $(PORT)
 
-# Both suites run whatever the first one says; the target fails at the end if either failed.
+# Lint and both suites run whatever the one before says; the target fails at the end if any failed.
 test: setup
 	@status=0; \
+	$(MAKE) --no-print-directory lint || status=1; \
 	$(MAKE) --no-print-directory test-python || status=1; \
 	$(MAKE) --no-print-directory test-js || status=1; \
 	if [ $$status -ne 0 ]; then echo "make test: a suite failed (see above)"; fi; \
 	exit $$status
+
+# ruff.toml and eslint.config.js say what each checks.
+lint:
+	$(PY) -m ruff check .
+	node_modules/.bin/eslint .
 
 test-python:
 	$(PY) -m pytest tests/ -p no:cacheprovider --durations=25

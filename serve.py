@@ -65,6 +65,7 @@ from server.waitress_policy import (  # noqa: F401
     EVICT_AT_ONCE,
     MAX_PIPELINED,
     WAITRESS_SETTINGS,
+    DeferredApp,
     make_server,
     raise_open_file_limit,
     refusal_message,
@@ -100,6 +101,17 @@ def main(argv=None):
         print(f"error: cannot listen on {args.host}:{args.port}: the host does not resolve ({reason})", file=sys.stderr)
         return 2
     config = {"MODEL_DIR": args.model, "EXTRA_MODEL_DIRS": args.also} | work_gate_config(args.threads)
+    # The port first: a port in use is said in a second, not after every model has loaded.
+    server, deferred = None, DeferredApp()
+    try:
+        if not args.debug:
+            server = make_server(deferred, args.host, args.port, args.threads,
+                                 max_body=DEFAULT_CONFIG["MAX_CONTENT_LENGTH"])
+    except (OSError, ValueError) as error:  # waitress raises ValueError for a host it cannot use
+        reason = "the port is in use" if getattr(error, "errno", None) == errno.EADDRINUSE else (
+            getattr(error, "strerror", None) or str(error))
+        print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 2
     try:
         with native_stderr_captured() as native_output:
             try:
@@ -110,19 +122,13 @@ def main(argv=None):
                     sys.stderr.buffer.write(native_output.read())
                 raise
     except WebModelError as error:
+        if server is not None:
+            server.close()
         print(f"error: {error}", file=sys.stderr)
         return 2
+    deferred.app = app
     for refusal in app.extensions["refused_models"]:  # a stranger's folder: the other models still serve
         print(f"warning: {refusal}", file=sys.stderr)
-    server = None
-    try:
-        if not args.debug:
-            server = make_server(app, args.host, args.port, args.threads)
-    except (OSError, ValueError) as error:  # waitress raises ValueError for a host it cannot use
-        reason = "the port is in use" if getattr(error, "errno", None) == errno.EADDRINUSE else (
-            getattr(error, "strerror", None) or str(error))
-        print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
-        return 2
     described = ", ".join(f"{key}: {len(each.labels)} classes" for key, each in app.extensions["predictors"].items())
     # The addresses actually bound (the port the system chose for --port 0; each address of a host name).
     listening = ([(args.host, args.port)] if server is None else

@@ -3,10 +3,10 @@
     python -m bench.accuracy
 
 Our model is measured as the page guesses: averaged with the drawing's mirror image when its export says so
-(metadata "mirror_average"), at twice the multiply-adds. Data: the shipped model's test split of the shared bitmaps (same seed and split as training), and every
-shared real stroke drawing of those classes rasterized by our own rasterizer. DoodleNet (ml5, 345 classes)
-is restricted to the classes both models know (argmax over those outputs) and given whichever input
-polarity it does better with.
+(metadata "mirror_average"), at twice the multiply-adds. Data: the shipped model's test split of the shared
+bitmaps (same seed and split as training), and every shared real stroke drawing of those classes rasterized by
+our own rasterizer. DoodleNet (ml5, 345 classes) is restricted to the classes both models know (argmax over those
+outputs) and given whichever input polarity it does better with.
 
 Leftover cue: the classes with denoised drawings keep a few wrongly restored pixels per drawing, and a model can learn
 them as a sign of those classes (SOURCES.md). `twins/` holds every clean-class drawing put through the same

@@ -15,8 +15,18 @@ import json
 import tempfile
 from pathlib import Path
 
-from bench.common import (CHROMIUM, CHROMIUM_ARGS, MODEL_TIMING_JS, ROOT, SHARED, LiveServer, machine, percentiles,
-                          shared_drawings, write_result)
+from bench.common import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MODEL_TIMING_JS,
+    ROOT,
+    SHARED,
+    LiveServer,
+    machine,
+    percentiles,
+    shared_drawings,
+    write_result,
+)
 
 DOODLENET = SHARED / "anchors" / "doodlenet"
 
@@ -111,7 +121,7 @@ def main():
                 # Service workers blocked: requests a service worker makes cannot be intercepted.
                 context = browser.new_context(service_workers="block")
                 by_key = {key: folders[name] for name, key in keys.items()}
-                context.route("**/candidates/**", lambda route: route.fulfill(
+                context.route("**/candidates/**", lambda route, by_key=by_key: route.fulfill(
                     path=str(by_key[route.request.url.split("/")[-2]] / route.request.url.split("/")[-1]),
                     headers={"Cross-Origin-Resource-Policy": "same-origin"}))
                 page = context.new_page()

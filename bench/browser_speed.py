@@ -11,8 +11,17 @@ headless Chromium on this machine is software (SwiftShader), so its numbers say 
 Prints JSON and writes bench/results/browser_speed.json.
 """
 
-from bench.common import (CHROMIUM, CHROMIUM_ARGS, MODEL_TIMING_JS, SHARED, LiveServer, machine, percentiles,
-                          shared_drawings, write_result)
+from bench.common import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MODEL_TIMING_JS,
+    SHARED,
+    LiveServer,
+    machine,
+    percentiles,
+    shared_drawings,
+    write_result,
+)
 
 DOODLENET = SHARED / "anchors" / "doodlenet"
 TIME_PREDICTIONS = """async ([bitmaps, doodleUrl]) => {
@@ -45,8 +54,9 @@ def draw_and_collect(page, drawing):
                   "window.addEventListener('sketch:prediction', (e) => window.latencies.push("
                   "[e.detail.inputToScreenMilliseconds, e.detail.inputToNextFrameMilliseconds])); } }")
     box = page.locator("#canvas").bounding_box()
-    point = lambda x, y: (box["x"] + box["width"] * (0.1 + 0.8 * x / 255),
-                          box["y"] + box["height"] * (0.1 + 0.8 * y / 255))
+    def point(x, y):
+        return box["x"] + box["width"] * (0.1 + 0.8 * x / 255), box["y"] + box["height"] * (0.1 + 0.8 * y / 255)
+
     for xs, ys in drawing:
         page.mouse.move(*point(xs[0], ys[0]))
         page.mouse.down()
@@ -64,7 +74,6 @@ def main():
     from playwright.sync_api import sync_playwright
 
     from training import raster
-
     from training.cli import ArgumentParser, count_argument
 
     # One-line errors with exit status 2; no predictions or no drawings would measure nothing.

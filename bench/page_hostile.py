@@ -32,8 +32,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import (CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer, machine, percentiles, shared_drawings,
-                          wait_until_healthy, write_result)
+from bench.common import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    LiveServer,
+    machine,
+    percentiles,
+    shared_drawings,
+    wait_until_healthy,
+    write_result,
+)
 from bench.shapes import spiral_drawing, zigzag
 from training import raster
 from training.raster import MAX_POINTS
@@ -316,7 +325,8 @@ def main(argv=None):
                                  "addresses"])
     args = parser.parse_args(argv)
     compact = {"separators": (",", ":")}
-    small = [json.dumps({"word": f"curl {index % 3}", "drawing": raster.normalize(spiral_drawing(2 + index % 7 * 0.1, index % 5, 8))},
+    small = [json.dumps({"word": f"curl {index % 3}",
+                         "drawing": raster.normalize(spiral_drawing(2 + index % 7 * 0.1, index % 5, 8))},
                         **compact) for index in range(10_000)]
     long = [json.dumps({"word": f"comb {index % 4}", "drawing": zigzag(MAX_POINTS)}, **compact) for index in range(48)]
     results = {"machine": machine(), "web": str(args.web or ROOT / "web"), "cases": {}}

@@ -27,11 +27,18 @@ from .waitress_policy import DEFAULT_THREADS
 
 ROOT = Path(__file__).resolve().parent.parent
 
+
+def model_folders(web_dir):
+    """The extra model folders `python serve.py` (and so `make run`) serves by default: every web/model-*
+    folder, in name order (a ZIP unpacked by training.unpack lands there)."""
+    return [str(path) for path in sorted(Path(web_dir).glob("model-*")) if path.is_dir()]
+
+
 DEFAULT_CONFIG = {
     "MODEL_DIR": str(ROOT / "web" / "model"),
     # More models that POST /predict can run ({"model": id}) and the page can pick; each folder's files are
     # read at start-up like the default's.
-    "EXTRA_MODEL_DIRS": [str(path) for path in sorted((ROOT / "web").glob("model-*")) if path.is_dir()],
+    "EXTRA_MODEL_DIRS": model_folders(ROOT / "web"),
     "WEB_DIR": str(ROOT / "web"),
     "NODE_MODULES": str(ROOT / "node_modules"),
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,   # bytes of request body; more is answered 413

@@ -15,9 +15,9 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from training.data import model_input
 from training.model import mirror_average
+from training.modelfolder import check_model_id, model_id  # noqa: F401  (model_id: serve.py re-exports it)
 from training.raster import IMAGE_SIZE
 from training.taught import beside_softmax, check_taught, class_means, unit_length
-from training.modelfolder import check_model_id, model_id  # noqa: F401  (model_id: serve.py re-exports it)
 from training.webmodel import WebModelError, all_labels, load_web_model, read_model_files
 
 bp = Blueprint("models", __name__)

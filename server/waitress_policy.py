@@ -187,16 +187,17 @@ def server_classes():
     return SketchServer, JsonErrorTask
 
 
-def make_server(app, host, port, threads):
+def make_server(app, host, port, threads, max_body=None):
     """waitress, as waitress.create_server builds it for host and port, with the limits of WAITRESS_SETTINGS
-    and a body limit equal to the app's, and SketchServer's connection policy; binds the port."""
+    and a body limit equal to the app's (or max_body, for an app that is not made yet: DeferredApp), and
+    SketchServer's connection policy; binds the port."""
     from waitress.adjustments import Adjustments
     from waitress.server import MultiSocketServer
     from waitress.task import ThreadedTaskDispatcher
 
     server_class, _ = server_classes()
     adjustments = Adjustments(host=host, port=port, threads=threads, ident="sketch",
-                              max_request_body_size=app.config["MAX_CONTENT_LENGTH"], **WAITRESS_SETTINGS)
+                              max_request_body_size=max_body or app.config["MAX_CONTENT_LENGTH"], **WAITRESS_SETTINGS)
     raise_open_file_limit(adjustments.connection_limit)
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adjustments.threads)
@@ -226,3 +227,14 @@ def raise_open_file_limit(connections):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard))
+
+
+class DeferredApp:
+    """A WSGI application to be given later: serve.py binds its port with this (so that a port in use is said at
+    once, not after the models load), then sets `app` before the server runs, so no request ever meets it empty."""
+
+    def __init__(self):
+        self.app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)

@@ -118,6 +118,41 @@ def live_server():
         yield server.url
 
 
+# The three screen sizes: layout tests run at each (`sized`); behaviour flows, which do the same at any size,
+# run once, at the desktop size (`flow`), so that the suite stays within minutes (issue 31).
+VIEWPORTS = {
+    "phone": {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True,
+              "device_scale_factor": 2},
+    "tablet": {"viewport": {"width": 820, "height": 1180}, "has_touch": True, "color_scheme": "dark"},
+    "desktop": {"viewport": {"width": 1440, "height": 900}},
+}
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def sized(request, browser):
+    """A fresh browser context at each of the three sizes (every test that uses it runs three times): for what
+    depends on the layout."""
+    context = browser.new_context(**VIEWPORTS[request.param], accept_downloads=True)
+    yield request.param, context
+    context.close()
+
+
+@pytest.fixture()
+def flow(browser):
+    """A fresh browser context at the desktop size, as ("desktop", context) like `sized`: for a behaviour
+    flow, which the layout does not change."""
+    context = browser.new_context(**VIEWPORTS["desktop"], accept_downloads=True)
+    yield "desktop", context
+    context.close()
+
+
+@pytest.fixture()
+def desktop(browser):
+    context = browser.new_context(**VIEWPORTS["desktop"], accept_downloads=True)
+    yield context
+    context.close()
+
+
 @pytest.fixture(scope="session")
 def browser():
     # A missing browser or driver fails every browser test, naming what is missing: skipping them would let

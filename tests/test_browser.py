@@ -10,7 +10,6 @@ import urllib.parse
 import urllib.request
 
 import pytest
-
 from conftest import ARTIFACTS, shared_drawings
 
 CLASSES_TO_DRAW = ["cat", "house", "eye", "bicycle", "snowman", "penguin"]

@@ -13,8 +13,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
+
 from training.cli import OutputFolder
 from training.ndjson import read_ndjson
 

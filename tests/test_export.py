@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, cli_in_process
 
 import export
-from conftest import ROOT, cli_in_process
 from training.webmodel import WebModelError, load_web_model
 
 COMMITTED_MODEL = ROOT / "web" / "model"

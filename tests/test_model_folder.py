@@ -10,7 +10,6 @@ and `python -m training.unpack` unpacks only a saved model, replacing nothing.
 import json
 import os
 import shutil
-import signal
 import socket
 import stat
 import subprocess
@@ -20,9 +19,9 @@ import warnings
 import zipfile
 
 import pytest
+from conftest import ROOT
 
 from bench.folders import HOSTILE_FOLDERS, RAN, SHIPPED, make_folder, with_taught
-from conftest import ROOT
 from training.modelfolder import MAX_MODEL_BYTES, WebModelError, check_model_id, read_model_folder
 from training.unpack import main as unpack_main
 

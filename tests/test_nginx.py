@@ -20,10 +20,10 @@ import subprocess
 import time
 
 import pytest
-
-import serve
 from conftest import ROOT
 from test_server_hostile import BIG_FILE, DEADLINE, close_all, connections, open_sockets, running, wait_until
+
+import serve
 
 CONFIG = ROOT / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

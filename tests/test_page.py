@@ -10,9 +10,9 @@ import urllib.request
 
 import numpy as np
 import pytest
-
-from conftest import ARTIFACTS, ROOT
+from conftest import ARTIFACTS, ROOT, VIEWPORTS
 from test_browser import draw, first_drawing, open_page, settled_guesses, wait_until
+
 from bench.shapes import random_comb, spiral_drawing, zigzag
 from training import raster, train
 from training.raster import MAX_POINTS
@@ -20,29 +20,6 @@ from training.raster import MAX_POINTS
 BODY_PARTS = ["eye", "arm", "face", "finger", "hand", "leg", "mouth", "nose", "ear"]
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-VIEWPORTS = {
-    "phone": {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True,
-              "device_scale_factor": 2},
-    "tablet": {"viewport": {"width": 820, "height": 1180}, "has_touch": True, "color_scheme": "dark"},
-    "desktop": {"viewport": {"width": 1440, "height": 900}},
-}
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def sized(request, browser):
-    """A fresh browser context at each of the three sizes (every test that uses it runs three times)."""
-    context = browser.new_context(**VIEWPORTS[request.param], accept_downloads=True)
-    yield request.param, context
-    context.close()
-
-
-@pytest.fixture()
-def desktop(browser):
-    context = browser.new_context(**VIEWPORTS["desktop"], accept_downloads=True)
-    yield context
-    context.close()
-
-
 @pytest.mark.parametrize("name", list(VIEWPORTS))
 def test_each_size_fits_works_and_passes_axe(browser, live_server, name):
     # axe-core is injected as an inline script, which our Content-Security-Policy rightly forbids.
@@ -68,8 +45,8 @@ def test_each_size_fits_works_and_passes_axe(browser, live_server, name):
     assert page.errors == []
 
 
-def test_everything_but_drawing_works_from_the_keyboard(sized, live_server):
-    page = open_page(sized[1], live_server)
+def test_everything_but_drawing_works_from_the_keyboard(flow, live_server):
+    page = open_page(flow[1], live_server)
     drawing = first_drawing("house")
     draw(page, drawing)
     settled_guesses(page)
@@ -106,9 +83,9 @@ def test_everything_but_drawing_works_from_the_keyboard(sized, live_server):
     assert page.evaluate("window.sketch.drawing.strokes.length") == 0
 
 
-def test_offline_after_one_visit(sized, live_server):
+def test_offline_after_one_visit(flow, live_server):
     """One visit caches the page and every model, so both models load and guess with the network off."""
-    desktop = sized[1]
+    desktop = flow[1]
     page = open_page(desktop, live_server)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     wait_until(page, "caches.keys().then((names) => names.filter((name) => name.startsWith('sketch-model-')).length == 2)")
@@ -132,9 +109,9 @@ def test_offline_after_one_visit(sized, live_server):
         desktop.set_offline(False)
 
 
-def test_the_model_picker(sized, live_server):
+def test_the_model_picker(flow, live_server):
     """Picked in the page or by ?model=, remembered in this browser, with the gallery and guesses following."""
-    page = open_page(sized[1], live_server)
+    page = open_page(flow[1], live_server)
     assert page.get_attribute("body", "data-model") == "shipped"
     assert page.locator("#class-list li").count() == 34
     draw(page, first_drawing("eye"))
@@ -172,8 +149,8 @@ def test_the_server_fallback_runs_the_picked_model(desktop, live_server):
     assert {label for label, _ in guesses[:-1]} <= set(BODY_PARTS)
 
 
-def test_ndjson_export_and_replay_round_trip(sized, live_server, tmp_path):
-    page = open_page(sized[1], live_server)
+def test_ndjson_export_and_replay_round_trip(flow, live_server, tmp_path):
+    page = open_page(flow[1], live_server)
     draw(page, first_drawing("bicycle"))
     before = settled_guesses(page)
     with page.expect_download() as download_info:
@@ -217,8 +194,8 @@ def test_bad_ndjson_changes_nothing(desktop, live_server, text, message):
     assert page.evaluate("window.sketch.drawing.strokes") == strokes
 
 
-def test_a_correction_is_kept_and_exported_for_training(sized, live_server, tmp_path):
-    page = open_page(sized[1], live_server)
+def test_a_correction_is_kept_and_exported_for_training(flow, live_server, tmp_path):
+    page = open_page(flow[1], live_server)
     draw(page, first_drawing("pig"))
     settled_guesses(page)
     # Nothing is preselected, so one careless click cannot save a wrong label.
@@ -369,9 +346,9 @@ def test_the_gallery_is_what_make_gallery_builds_from_official_drawings(tmp_path
     assert json.loads((tmp_path / "web" / "gallery.json").read_text())["samples"] == samples
 
 
-def test_teaching_a_new_class_in_the_browser(sized, live_server, tmp_path):
+def test_teaching_a_new_class_in_the_browser(flow, live_server, tmp_path):
     """Name a thing, add five drawings, and the guesses include it; renamed, kept, exported, deleted, imported."""
-    page = open_page(sized[1], live_server)
+    page = open_page(flow[1], live_server)
     page.evaluate("document.getElementById('taught-panel').open = true")
     page.fill("#taught-name", "spiral")
     assert page.is_disabled("#taught-add")  # nothing drawn yet

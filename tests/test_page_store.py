@@ -8,9 +8,9 @@ the taught classes' stored means, reading no drawing. Timings live in bench/page
 import json
 
 import pytest
+from test_browser import draw, first_drawing, open_page, settled_guesses, wait_until
 
 from bench.shapes import spiral_drawing
-from test_browser import draw, first_drawing, open_page, settled_guesses, wait_until
 from training import raster
 
 TAUGHT = "sketch.taught.shipped"

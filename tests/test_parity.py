@@ -10,9 +10,9 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import ARTIFACTS, ROOT, shared_drawings
 from test_browser import server_top1
+
 from training import raster
 from training.webmodel import guess_probabilities, load_web_model
 

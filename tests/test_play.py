@@ -13,10 +13,10 @@ import json
 import urllib.request
 
 import pytest
-
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, ROOT, VIEWPORTS
 from test_browser import canvas_point, draw, first_drawing, open_page, wait_until
-from test_page import AXE, BODY_PARTS, VIEWPORTS, desktop, sized  # noqa: F401  (fixtures)
+from test_page import AXE, BODY_PARTS
+
 from bench.shapes import spiral_drawing
 
 # speechSynthesis replaced before the page's scripts run: each utterance "speaks" for 200 ms (or until
@@ -64,7 +64,7 @@ def server_guess(base_url, strokes, model="shipped"):
         return json.load(response)["predictions"][0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def winnable(base_url):
     """The shipped classes whose first shared drawing the model is sure of, with a margin over the threshold
     (the drawing is drawn with the mouse, a little differently from the stored one)."""
@@ -220,6 +220,9 @@ def test_a_scribble_times_out_and_a_miss_becomes_a_correction(browser, live_serv
 
 
 def test_skip_escape_and_mute_from_the_keyboard_restore_the_free_drawing(desktop, live_server):
+    """The README's keys, played: "S skips, M mutes, Escape leaves and gives your drawing back"."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "(S skips, M mutes, Escape leaves and gives your drawing back;" in readme
     desktop.add_init_script(FAKE_SPEECH)
     page = open_page(desktop, live_server)
     draw(page, first_drawing("house"))

@@ -15,15 +15,15 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import ROOT, shared_drawings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
+from test_raster import javascript_rasterize
 
 import serve
 from bench.hostile import decoy_png
 from bench.shapes import worst_drawings
-from conftest import ROOT, shared_drawings
-from test_raster import javascript_rasterize
 from training.picture import MAX_PNG_CHUNKS, ink_layer, png_pixels_only, png_to_bitmap
 from training.raster import MAX_POINTS, MAX_STROKES
 from training.webmodel import load_web_model
@@ -207,7 +207,8 @@ def bad_crc(data):
     (SIGNATURE + ihdr(4, 4) + TINY_IDAT, "it ends before its IEND chunk"),
     (SIGNATURE + ihdr(4, 4) + IEND, "it has no IDAT chunk (no pixels)"),
     (SIGNATURE + ihdr(4, 4) + chunk(b"tEXt", b"") * MAX_PNG_CHUNKS + TINY_IDAT + IEND, "it has more than 10,000 chunks"),
-    (SIGNATURE + ihdr(4, 4, 3) + chunk(b"PLTE", b"\0\0\0") * 2 + TINY_IDAT + IEND, "it has more than one 'PLTE' chunk (a decoder could use either)"),
+    (SIGNATURE + ihdr(4, 4, 3) + chunk(b"PLTE", b"\0\0\0") * 2 + TINY_IDAT + IEND,
+     "it has more than one 'PLTE' chunk (a decoder could use either)"),
     (SIGNATURE + chunk(b"IHDR", b"\0\0\0\4\0\0\0\4\x08\0\0\0") + TINY_IDAT + IEND, "its IHDR chunk is 12 bytes, not 13"),
 ], ids=["decoy 13377x13377", "decoy 89478485x2", "text first", "cut short", "bad IDAT CRC", "bad IHDR CRC",
         "IDATs apart", "no IEND", "no IDAT", "too many chunks", "two palettes", "short IHDR"])
@@ -542,14 +543,20 @@ def test_model_files_come_from_model_dir_and_stay_as_read(app, tmp_path):
 
 
 def test_port_in_use_is_one_line_without_tensorflow_noise(tmp_path):
-    """serve.py as a person starts it: nothing on stderr but the one line, and exit status 2."""
+    """serve.py as a person starts it: nothing on stderr but the one line, and exit status 2; said before any
+    model loads (issue 31: the port is bound first), so a stand-in tensorflow package that would say it was
+    imported, and fail, is never imported."""
+    stub = tmp_path / "stub" / "tensorflow"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("import sys\nsys.stderr.write('tensorflow was imported\\n')\nsys.exit(3)\n")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run([sys.executable, str(ROOT / "serve.py"), "--port", str(port)], cwd=ROOT,
                                 capture_output=True, text=True, timeout=120,
-                                env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})  # Keras and matplotlib write under HOME
+                                env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),  # Keras and matplotlib write under HOME
+                                     "PYTHONPATH": str(stub.parent)})
     assert result.returncode == 2
     assert result.stderr == f"error: cannot listen on 127.0.0.1:{port}: the port is in use\n"
 

@@ -18,9 +18,9 @@ import time
 
 import flask
 import pytest
+from conftest import ROOT
 
 import serve
-from conftest import ROOT
 
 DEADLINE = 60  # seconds any wait may take on a loaded machine before the test fails
 BIG_FILE = "/vendor/tf.es2017.min.js"  # the largest file the page loads (1.1 MB)

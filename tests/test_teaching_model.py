@@ -14,9 +14,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, VIEWPORTS
 from test_browser import draw, open_page, settled_guesses, wait_until
-from test_page import sized  # noqa: F401  (the three sizes)
 
 from bench.common import LiveServer, shared_drawings
 from bench.folders import with_taught
@@ -122,8 +121,6 @@ def teach_and_save(context, base_url, folder):
 def saved_model(browser, live_server, tmp_path_factory):
     """A model saved from the page (desktop size) with a face taught, unpacked; and a server that serves it
     beside the shipped one (`serve.py --also`), as (folder, base URL)."""
-    from test_page import VIEWPORTS
-
     folder = tmp_path_factory.mktemp("saved")
     context = browser.new_context(**VIEWPORTS["desktop"], accept_downloads=True)
     archive = teach_and_save(context, live_server, folder)
@@ -133,10 +130,10 @@ def saved_model(browser, live_server, tmp_path_factory):
         yield unpacked, server.url
 
 
-def test_teaching_none_of_these_and_download_as_a_model_at_each_size(sized, live_server, tmp_path):  # noqa: F811
-    """At each size, the whole path in the page, down to a ZIP that Python's zipfile opens and checks."""
-    archive = teach_and_save(sized[1], live_server, tmp_path)
-    folder = saved_folder(tmp_path, archive)
+def test_teaching_none_of_these_and_download_as_a_model(saved_model):
+    """The whole path in the page (saved_model's teach_and_save: "none of these" on a comb, five faces taught,
+    held-out faces found), down to a ZIP that Python's zipfile opens and checks and training.unpack unpacks."""
+    folder, _ = saved_model
     assert json.loads((folder / "metadata.json").read_text())["taught"]["labels"] == [TAUGHT]
 
 
@@ -162,23 +159,29 @@ def test_the_saved_model_loads_in_python_with_its_taught_class(saved_model):
     assert len(joined) == len(alone) + TEACH_FROM
 
 
-def test_make_run_serves_every_model_folder_in_web_as_a_saved_one_is_named():
+def test_make_run_serves_every_model_folder_in_web_as_a_saved_one_is_named(tmp_path):
     """The README: "`python -m training.unpack` puts it in `web/` and `make run` serves it": training.unpack's
-    default folder is web/, make run starts serve.py without --also, whose default is every web/model-* folder,
-    and a saved model's folder is named model-taught-<date>."""
+    default folder is web/; `make run` runs serve.py without --also (as `make -n` shows), whose default is
+    every model-* folder of web/ (tried on a folder of its own); and the page names a saved model's folder
+    model-taught-<date> (savemodel.js's folderName, run by Node)."""
+    from server import DEFAULT_CONFIG, model_folders
     from training.unpack import DEFAULT_INTO
 
-    assert DEFAULT_INTO == ROOT / "web"
-    from server import DEFAULT_CONFIG
+    assert DEFAULT_INTO == ROOT / "web" and DEFAULT_CONFIG["EXTRA_MODEL_DIRS"] == model_folders(ROOT / "web")
+    for name in ("model-taught-1", "model-body-parts", "models", "js"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "model-file").write_text("not a folder")
+    assert model_folders(tmp_path) == [str(tmp_path / "model-body-parts"), str(tmp_path / "model-taught-1")]
+    recipe = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+    command = next(line for line in recipe.splitlines() if "serve.py" in line)
+    assert command.split()[1:] == ["serve.py", "--host", "127.0.0.1", "--port", "5000"]
+    name = subprocess.run(["node", "--input-type=module", "-e", "import { folderName } from './web/js/savemodel.js';"
+                           "console.log(folderName(new Date(2026, 11, 7, 22, 18, 54)));"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    assert name == "model-taught-20261207-221854"
 
-    assert DEFAULT_CONFIG["EXTRA_MODEL_DIRS"] == [str(path) for path in sorted((ROOT / "web").glob("model-*"))
-                                                  if path.is_dir()]
-    run = (ROOT / "Makefile").read_text().split("\nrun: setup\n", 1)[1].split("\n\n", 1)[0]
-    assert "serve.py" in run and "--also" not in run
-    assert "return `model-taught-${date.getFullYear()}" in (ROOT / "web" / "js" / "savemodel.js").read_text()
 
-
-def test_the_saved_model_is_served_and_guesses_in_the_page_at_each_size(sized, saved_model):  # noqa: F811
+def test_the_saved_model_is_served_and_guesses_in_the_page(flow, saved_model):
     folder, url = saved_model
     model_id = folder.name.removeprefix("model-")
     shipped = json.loads((ROOT / "web" / "model" / "metadata.json").read_text())
@@ -189,7 +192,7 @@ def test_the_saved_model_is_served_and_guesses_in_the_page_at_each_size(sized, s
     request = urllib.request.Request(url + "predict", headers={"Content-Type": "application/json"},
                                      data=json.dumps({"strokes": held_out[0], "model": model_id}).encode())
     assert json.load(urllib.request.urlopen(request))["predictions"][0]["label"] == TAUGHT
-    page = open_page(sized[1], url, f"?model={model_id}")
+    page = open_page(flow[1], url, f"?model={model_id}")
     assert page.get_attribute("body", "data-model") == model_id
     for drawing in held_out:
         draw(page, drawing)

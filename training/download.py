@@ -19,8 +19,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from training.data import open_bitmaps, preset_classes
 from training.cli import ArgumentParser
+from training.data import open_bitmaps, preset_classes
 
 BASE_URL = os.environ.get("QUICKDRAW_BASE_URL",
                           "https://storage.googleapis.com/quickdraw_dataset/full/numpy_bitmap/")

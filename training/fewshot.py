@@ -13,18 +13,18 @@ mirrored). Nothing is fine-tuned: on a few hundred drawings the extra
 parameters would mostly learn the drawings by heart.
 
 Classes taught in the page, exported as ndjson, feed it with --extra-strokes: their drawings join their
-classes' stroke files (a class may have only those). Accuracy is measured without a test split: K-fold over the stroke drawings (every drawing is held out
-once, with all the copies made from it), and written per class into metrics.json like any run's test
-figures.
+classes' stroke files (a class may have only those). Accuracy is measured without a test split: K-fold over
+the stroke drawings (every drawing is held out once, with all the copies made from it), and written per class
+into metrics.json like any run's test figures.
 
 A teacher (--teacher, a TF.js layers model folder with class_names.txt, such as ml5's DoodleNet in
 ../shared/anchors/doodlenet, MIT) makes the head's targets the teacher's guess for each copy and bitmap (mixed
 with the label by settings["teacher_weight"]), restricted to this run's classes and renormalized: the teacher
-learned the body parts from far more drawings than the dozen here, and its probabilities for the wrong classes say which copies look alike. The
-teacher is frozen (nothing it reads changes it), so it reads every copy once; each K-fold head is given the
-guesses for its own training copies only, and a held-out drawing's copies reach no head, as input or as target.
-Its weights are read at training time and are not part of the run. The run's config.json names it
-("teachers"), and export.py copies that credit into metadata.json.
+learned the body parts from far more drawings than the dozen here, and its probabilities for the wrong classes
+say which copies look alike. The teacher is frozen (nothing it reads changes it), so it reads every copy once;
+each K-fold head is given the guesses for its own training copies only, and a held-out drawing's copies reach no
+head, as input or as target. Its weights are read at training time and are not part of the run. The run's
+config.json names it ("teachers"), and export.py copies that credit into metadata.json.
 
 The run folder (model.h5, config.json, metrics.json) exports with export.py and serves with
 serve.py --model unchanged. Bad input exits with status 2 and one line.
@@ -181,14 +181,13 @@ def build_head(num_features, num_classes, dropout_rate, seed):
                              layers.Dense(num_classes, activation="softmax", name="fewshot_probabilities")])
 
 
-def train_head(features, labels, num_classes, settings, seed, teacher_guesses=None):
-    """A softmax layer on the features, every class weighted equally whatever its number of examples. With
-    teacher_guesses (one row of class probabilities per example), the targets are the labels mixed with them."""
-    import tf_keras as keras
-
-    keras.utils.set_random_seed(seed)
-    head = build_head(features.shape[1], num_classes, settings["dropout_rate"], seed)
-    labelled = labels >= 0  # label -1: a function-matching row, the teacher's guess its only target
+def head_targets(labels, num_classes, settings, teacher_guesses=None):
+    """What the head learns from, as (targets, weights): one row of class probabilities and one weight per
+    example. Every class weighs the same whatever its number of examples; with teacher_guesses (one row of class
+    probabilities per example), a labelled row's target is its label mixed with the teacher's guess
+    (settings["teacher_weight"]), and an unlabelled one (label -1: a function-matching row) has the guess as its
+    whole target and settings["transfer_weight"] as its weight."""
+    labelled = labels >= 0
     counts = np.bincount(labels[labelled], minlength=num_classes)
     weights = np.full(len(labels), settings.get("transfer_weight", 1.0), dtype=np.float64)
     weights[labelled] = (labelled.sum() / (num_classes * counts))[labels[labelled]]
@@ -197,6 +196,16 @@ def train_head(features, labels, num_classes, settings, seed, teacher_guesses=No
     if teacher_guesses is not None:
         share = np.where(labelled, settings["teacher_weight"], 1.0)[:, None].astype(np.float32)
         targets = (1 - share) * targets + share * teacher_guesses
+    return targets, weights
+
+
+def train_head(features, labels, num_classes, settings, seed, teacher_guesses=None):
+    """A softmax layer on the features, trained on head_targets's targets and weights."""
+    import tf_keras as keras
+
+    keras.utils.set_random_seed(seed)
+    head = build_head(features.shape[1], num_classes, settings["dropout_rate"], seed)
+    targets, weights = head_targets(labels, num_classes, settings, teacher_guesses)
     head.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), loss="categorical_crossentropy")
     head.fit(features, targets, sample_weight=weights, epochs=settings["epochs"], batch_size=256, verbose=0,
              shuffle=True)
@@ -315,12 +324,11 @@ def kfold_probabilities(material, settings, seed, verbose=False):
 
 def build(config, out, verbose=True):
     """Features, K-fold evaluation, the final head, and the run folder's three files."""
+    import tensorflow as tf
     import tf_keras as keras
     from tf_keras import layers
 
     from training.metrics import classification_metrics, confidence_threshold
-
-    import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()  # the same seed gives the same model, byte for byte, on one machine
     started = time.perf_counter()

@@ -2,10 +2,11 @@
 
     python -m training.gallery [--strokes-dir ../shared/data/quickdraw/strokes] [--models web/model web/model-*]
 
-Writes web/gallery.json ({"samples": {class: drawing}}: for each class a served model knows, the official
-drawing that the first model knowing the class recognizes most confidently, normalized like every drawing, so that a sample looks like the
-thing rather than a stray dot or a tick) and web/icons/icon-192.png, icon-512.png (a drawn cat). `make
-gallery` runs it, and `make train` after exporting; classes without stroke data are left out of the gallery.
+Writes web/gallery.json ({"samples": {class: drawing}}: for each class a served model knows, the official drawing
+that the first model knowing the class recognizes most confidently, normalized like every drawing, so that a
+sample looks like the thing rather than a stray dot or a tick) and web/icons/icon-192.png, icon-512.png (a drawn
+cat). `make gallery` runs it, and `make train` after exporting; classes without stroke data are left out of the
+gallery.
 """
 
 import argparse

@@ -407,7 +407,8 @@ def check_metadata(folder, metadata, outputs, sizes):
         if not isinstance(means, dict) or means.get("dtype", "uint8") != "uint8":
             refuse("class_means must be an object of uint8 means")
         layer, shape = means.get("layer"), means.get("shape")
-        if not isinstance(layer, str) or layer not in sizes or shape != [outputs, sizes[layer]] or not all(type(size) is int for size in shape):
+        if (not isinstance(layer, str) or layer not in sizes or shape != [outputs, sizes[layer]]
+                or not all(type(size) is int for size in shape)):
             refuse(f"class_means must name a layer of the model and the shape [{outputs}, that layer's size]")
         named.append(("class means", means.get("file")))
     if metadata.get("taught") is not None:

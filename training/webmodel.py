@@ -15,10 +15,9 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from training.modelfolder import WebModelError, build_model, read_model_folder, read_weights
 from training.taught import check_taught
+
 
 def read_model_files(folder, names=("metadata.json", "model.json")):
     """Every file of the folder that the page and the server use, as {file name: bytes}, read through the

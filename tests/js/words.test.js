@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  isNoneOfThese, isSure, percentText, thresholdText, withArticle,
+  isNoneOfThese, isSure, percentText, verdictText, thresholdText, withArticle,
 } from '../../web/js/words.js';
 
 test('names take the article their sound and number call for', () => {
@@ -48,4 +48,12 @@ test('"none of these" is a built-in top guess under the model\'s bound, never a 
   assert.equal(isNoneOfThese([0.1, 0.05, 0.2], 2, 0.244), false); // a taught class (index 2) on top
   assert.equal(isNoneOfThese([0.2, 0.1], 2, null), false); // a model without metadata.none_of_these
   assert.equal(isNoneOfThese([0.2, 0.1], 2, undefined), false);
+});
+
+test("the status line's words and verdict: sure, none of these, or maybe", () => {
+  const rule = { builtIn: 2, threshold: 0.443, noneBelow: 0.244 };
+  assert.deepEqual(verdictText('cat', 0.9, [0.9, 0.1], rule), { text: "It's a cat! (90%)", verdict: 'sure' });
+  assert.deepEqual(verdictText('harp', 0.2, [0.2, 0.1, 0.05], rule),
+    { text: 'None of these, I think (closest: a harp).', verdict: 'none' });
+  assert.deepEqual(verdictText('arm', 0.2, [0.1, 0.05, 0.2], rule), { text: 'Not sure yet… maybe an arm?', verdict: 'maybe' });
 });

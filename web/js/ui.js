@@ -7,7 +7,7 @@
 import { setInk, traceStroke } from './ink.js';
 import { IMAGE_SIZE } from './raster.js';
 import {
-  isNoneOfThese, isSure, percentText, thresholdText, topGuesses, withArticle,
+  percentText, thresholdText, topGuesses, verdictText, withArticle,
 } from './words.js';
 
 const TOP = 5;
@@ -69,13 +69,10 @@ export function showPredictions(labels, probabilities, threshold, { builtIn = la
   if (list.childElementCount === 0) list.append(...bars.map((bar) => bar.item));
   byId('teach-choice').hidden = false; // A correction needs a guess to correct.
   const [best, bestProbability] = items[0];
-  if (isSure(bestProbability, threshold)) {
-    showStatus(`It's ${withArticle(best)}! (${percentText(bestProbability, threshold)})`, { verdict: 'sure' });
-  } else if (isNoneOfThese(probabilities, builtIn, noneBelow)) {
-    showStatus(`None of these, I think (closest: ${withArticle(best)}).`, { unsure: true, verdict: 'none' });
-  } else {
-    showStatus(`Not sure yet… maybe ${withArticle(best)}?`, { unsure: true, verdict: 'maybe' });
-  }
+  const { text, verdict } = verdictText(best, bestProbability, probabilities, {
+    builtIn, threshold, noneBelow,
+  });
+  showStatus(text, { unsure: verdict !== 'sure', verdict });
   return best;
 }
 

@@ -53,6 +53,22 @@ export function isNoneOfThese(probabilities, builtIn, below) {
   return top < builtIn && probabilities[top] < below;
 }
 
+/**
+ * What the status line says of a guess, and its verdict (`sure`, `maybe` or `none`, #status[data-verdict]):
+ * "It's a cat! (97.1%)" at or above the threshold, "None of these, I think (closest: a harp)." when
+ * isNoneOfThese, else "Not sure yet… maybe a harp?". `best` is the top label, `bestProbability` its
+ * probability, `probabilities` all of them (the model's own `builtIn` first).
+ */
+export function verdictText(best, bestProbability, probabilities, { builtIn, threshold, noneBelow }) {
+  if (isSure(bestProbability, threshold)) {
+    return { text: `It's ${withArticle(best)}! (${percentText(bestProbability, threshold)})`, verdict: 'sure' };
+  }
+  if (isNoneOfThese(probabilities, builtIn, noneBelow)) {
+    return { text: `None of these, I think (closest: ${withArticle(best)}).`, verdict: 'none' };
+  }
+  return { text: `Not sure yet… maybe ${withArticle(best)}?`, verdict: 'maybe' };
+}
+
 /** The threshold as the page states it: "94.9%", "43.2%". */
 export function thresholdText(threshold) {
   return `${tenths(threshold)}%`;
