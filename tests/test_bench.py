@@ -50,3 +50,16 @@ def test_measurements_are_kept_under_their_key(tmp_path):
     assert list(loaded) == list(measured)
     assert all(np.array_equal(a, b) for name in measured for a, b in zip(loaded[name], measured[name]))
     assert load_measured(path, "another model") is None
+
+
+def test_test_times_adds_up_each_files_cases(tmp_path):
+    """bench.test_times, which docs/tests.md's figures come from: seconds per test file, slowest first."""
+    from bench.test_times import seconds_per_file
+
+    report = tmp_path / "junit.xml"
+    report.write_text('<testsuites><testsuite name="pytest">'
+                      '<testcase classname="tests.test_page" name="a" time="2.5"/>'
+                      '<testcase classname="tests.test_page" name="b" time="1.0"/>'
+                      '<testcase classname="tests.test_raster" name="c" time="4.0"/>'
+                      '</testsuite></testsuites>')
+    assert seconds_per_file(report) == {"tests/test_raster.py": 4.0, "tests/test_page.py": 3.5}

@@ -165,6 +165,7 @@ def test_each_modules_documented_command_runs(tmp_path):
         ("training.ndjson", str(strokes), "1"): "@",
         ("training.picture", str(picture)): "@@@",
         ("training.webmodel", "web/model"): "model_hash",
+        ("training.modelfolder", "web/model"): "ok: web/model (4 files",
     }
     for arguments, printed in commands.items():
         result = subprocess.run([sys.executable, "-m", *arguments], cwd=ROOT, capture_output=True, text=True,
