@@ -9,17 +9,20 @@ and so the service worker all take a folder through read_model_folder, which adm
 
 - model.json: a Sequential TF.js layers model of the layer classes export.py writes (LAYER_SCHEMAS; the first
   an InputLayer, or a layer that states the input's shape, as in DoodleNet, the teacher training reads), each key
-  of each layer known and of the expected kind: no Lambda layer, no custom objects, nothing that names a
-  Python module. Its shapes are worked out here, from the 28x28 input on, so that the weights it needs are
-  known (and bounded by MAX_PARAMETERS) before a single array is allocated.
+  of each layer known and of the expected kind, of its exact JSON type (28.0 or true for 1 is refused, as TF.js
+  may read them otherwise): no Lambda layer, no custom objects, nothing that names a Python module. Its shapes
+  are worked out here, from the 28x28 input on, so that the weights it needs (MAX_PARAMETERS) and its work per
+  image (MAX_MULTIPLY_ADDS) are bounded before a single array is allocated.
 - The weight manifest: exactly those weights, with those shapes, float32 or quantized by export.py's rules
-  (finite min and scale), in shards that are each a regular file inside the folder (no symbolic link, no
-  path, no file listed twice) and exactly as long as the weights they hold.
+  (a min and scale within MAX_QUANTIZED), in shards that are each a regular file inside the folder, opened
+  without following a link (no FIFO, device or hard link, no path, no file listed twice) and exactly as long
+  as the weights they hold; every weight, dequantized as TF.js does, a finite float32 (read_weights).
 - metadata.json: labels that are distinct printable names, one per output; typed fields the page and the
   server act on (mirror_average a boolean, thresholds numbers in [0, 1], a hex model_hash); class means and
   taught means that fit the model, and the taught drawings' file.
 - The folder's id (its name without "model-") is safe in a URL and in a cache name: MODEL_ID.
-- All files read together are at most MAX_MODEL_BYTES; no JSON holds NaN or Infinity.
+- All files read together are at most MAX_MODEL_BYTES; no JSON holds NaN, Infinity or a number too large for a
+  float. A value of a type no check expected is a refusal too (read_model_folder's net), never a traceback.
 
 Anything else raises WebModelError with one line naming the folder and the reason. The model is then built
 from the checked layer settings (build_model), not from the folder's JSON.
