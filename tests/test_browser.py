@@ -4,19 +4,14 @@ Drawings are real ones from the shared stroke files, drawn with mouse moves (or 
 Screenshots go to $TEST_ARTIFACTS (by default sketch-test-artifacts/ in the temporary folder).
 """
 
-import json
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
-from conftest import ARTIFACTS, shared_drawings
+from conftest import ARTIFACTS
+from support import canvas_point, draw, first_drawing, open_page, server_top1, settled_guesses
 
 CLASSES_TO_DRAW = ["cat", "house", "eye", "bicycle", "snowman", "penguin"]
-
-
-def first_drawing(word):
-    return next(drawing for w, drawing in shared_drawings() if w == word)
 
 
 @pytest.fixture()
@@ -24,58 +19,6 @@ def context(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     yield context
     context.close()
-
-
-def open_page(context, base_url, query=""):
-    """Open the page, recording console errors and every request's origin; wait for the model."""
-    page = context.new_page()
-    page.errors, page.requests = [], []
-    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("request", lambda request: page.requests.append(request.url))
-    page.goto(base_url + query)
-    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=60_000)
-    return page
-
-
-def canvas_point(box, x, y):
-    # Drawing units 0..255 mapped into the middle 80% of the canvas, as a person leaves a margin.
-    return box["x"] + box["width"] * (0.1 + 0.8 * x / 255), box["y"] + box["height"] * (0.1 + 0.8 * y / 255)
-
-
-def draw(page, drawing, steps=1):
-    page.locator("#canvas").scroll_into_view_if_needed()  # as a person scrolls back to draw
-    box = page.locator("#canvas").bounding_box()
-    for xs, ys in drawing:
-        page.mouse.move(*canvas_point(box, xs[0], ys[0]))
-        page.mouse.down()
-        for x, y in zip(xs[1:], ys[1:]):
-            page.mouse.move(*canvas_point(box, x, y), steps=steps)
-        page.mouse.up()
-
-
-def wait_until(page, expression, timeout=30):
-    """Poll a page expression until it is truthy. (Playwright's wait_for_function polls with eval inside
-    the page, which our Content-Security-Policy rightly forbids.)"""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        page.wait_for_timeout(20)
-
-
-def settled_guesses(page):
-    """Wait for the page's own signal that no prediction is pending or running, then read the bars."""
-    page.evaluate("window.sketch.idle()")
-    items = page.locator("#guesses li")
-    return [(items.nth(i).get_attribute("data-label"), float(items.nth(i).get_attribute("data-probability")))
-            for i in range(items.count())]
-
-
-def server_top1(base_url, strokes):
-    request = urllib.request.Request(base_url + "predict", data=json.dumps({"strokes": strokes}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)["predictions"][0]["label"]
 
 
 def test_page_loads_cleanly_from_one_origin(context, live_server):

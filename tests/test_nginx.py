@@ -21,7 +21,7 @@ import time
 
 import pytest
 from conftest import ROOT
-from test_server_hostile import BIG_FILE, DEADLINE, close_all, connections, open_sockets, running, wait_until
+from support import BIG_FILE, DEADLINE, close_all, connections, open_sockets, running, wait_for
 
 import serve
 
@@ -55,7 +55,7 @@ def proxied(tmp_path_factory):
         assert checked.returncode == 0, checked.stderr
         nginx = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            wait_until(lambda: nginx.poll() is not None or answers(port), "nginx to answer")
+            wait_for(lambda: nginx.poll() is not None or answers(port), "nginx to answer")
             assert nginx.poll() is None, nginx.stderr.read().decode()
             yield port, server
         finally:
@@ -114,7 +114,7 @@ def test_slow_readers_hold_nothing_of_waitress(proxied):
     request = f"GET {BIG_FILE} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * 20
     crowd = open_sockets(port, 32, request, receive_buffer=4096)
     try:
-        wait_until(lambda: server.task_dispatcher.active_count == 0 and all(
+        wait_for(lambda: server.task_dispatcher.active_count == 0 and all(
             channel.total_outbufs_len == 0 for channel in connections(server)),
             "waitress to have handed every answer to nginx")
         assert probe(port, "/healthz")[0] == 200

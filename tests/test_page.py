@@ -11,15 +11,13 @@ import urllib.request
 import numpy as np
 import pytest
 from conftest import ARTIFACTS, ROOT, VIEWPORTS
-from test_browser import draw, first_drawing, open_page, settled_guesses, wait_until
+from support import AXE, BODY_PARTS, draw, first_drawing, open_page, settled_guesses, wait_until
 
 from bench.shapes import random_comb, spiral_drawing, zigzag
 from training import raster, train
 from training.raster import MAX_POINTS
 
-BODY_PARTS = ["eye", "arm", "face", "finger", "hand", "leg", "mouth", "nose", "ear"]
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 @pytest.mark.parametrize("name", list(VIEWPORTS))
 def test_each_size_fits_works_and_passes_axe(browser, live_server, name):
     # axe-core is injected as an inline script, which our Content-Security-Policy rightly forbids.

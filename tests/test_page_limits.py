@@ -6,7 +6,7 @@ the stroke (sent in pieces) guesses as the page's own rasterizer does. Timings l
 import json
 
 import pytest
-from test_browser import draw, first_drawing, open_page, server_top1, settled_guesses, wait_until
+from support import draw, first_drawing, open_page, server_top1, settled_guesses, wait_until
 
 from bench.shapes import zigzag
 from training import raster

@@ -8,7 +8,7 @@ the taught classes' stored means, reading no drawing. Timings live in bench/page
 import json
 
 import pytest
-from test_browser import draw, first_drawing, open_page, settled_guesses, wait_until
+from support import draw, first_drawing, open_page, settled_guesses, wait_until
 
 from bench.shapes import spiral_drawing
 from training import raster

@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import ARTIFACTS, ROOT, shared_drawings
-from test_browser import server_top1
+from support import server_top1
 
 from training import raster
 from training.webmodel import guess_probabilities, load_web_model

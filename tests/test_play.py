@@ -14,8 +14,7 @@ import urllib.request
 
 import pytest
 from conftest import ARTIFACTS, ROOT, VIEWPORTS
-from test_browser import canvas_point, draw, first_drawing, open_page, wait_until
-from test_page import AXE, BODY_PARTS
+from support import AXE, BODY_PARTS, canvas_point, draw, first_drawing, open_page, wait_until
 
 from bench.shapes import spiral_drawing
 

@@ -5,28 +5,19 @@ The reference renderer is the cairo recipe of the dataset's issue 19
 (https://github.com/googlecreativelab/quickdraw-dataset/issues/19), through cairocffi; test-only.
 """
 
-import json
 import math
-import subprocess
 from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import ROOT, SHARED_DATA, shared_drawings
+from conftest import SHARED_DATA, shared_drawings
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import javascript_rasterize
 
 from bench import fidelity
 from bench.shapes import comb, full_comb, refused_drawings, worst_drawings
 from training import raster
-
-
-def javascript_rasterize(drawings):
-    """raster.js's rasterize() on each drawing, through raster_cli.mjs: 784 values, or the error message."""
-    lines = "".join(json.dumps({"drawing": drawing}) + "\n" for drawing in drawings)
-    result = subprocess.run(["node", str(ROOT / "tests" / "js" / "raster_cli.mjs")], input=lines,
-                            capture_output=True, text=True, check=True, timeout=120)
-    return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 def python_rasterize(drawing):

@@ -19,7 +19,7 @@ from conftest import ROOT, shared_drawings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
-from test_raster import javascript_rasterize
+from support import javascript_rasterize
 
 import serve
 from bench.hostile import decoy_png

@@ -8,75 +8,23 @@ wait on the server's own state (its connections, its busy threads), polled with 
 the clock. Nothing is timed here (bench/hostile.py measures); every attack is bounded in count and time.
 """
 
-import contextlib
 import http.client
 import json
 import select
 import socket
-import threading
-import time
 
 import flask
 import pytest
 from conftest import ROOT
+from support import BIG_FILE, DEADLINE, StubPredictor, close_all, connections, open_sockets, running, stub_app, wait_for  # noqa: F401
 
 import serve
-
-DEADLINE = 60  # seconds any wait may take on a loaded machine before the test fails
-BIG_FILE = "/vendor/tf.es2017.min.js"  # the largest file the page loads (1.1 MB)
-
-
-class StubPredictor:
-    labels = ["cat", "dog"]
-    model_hash = "stub"
-
-    def predict(self, bitmap):
-        return [{"label": "cat", "probability": 1.0}, {"label": "dog", "probability": 0.0}]
-
-
-def stub_app():
-    return serve.create_app({"PREDICTOR": StubPredictor(), "EXTRA_MODEL_DIRS": []})
-
-
-@contextlib.contextmanager
-def running(app=None, threads=serve.DEFAULT_THREADS):
-    """serve.py's app (or `app`) behind make_server in a thread of this process; the server while the block
-    runs."""
-    server = serve.make_server(app or stub_app(), "127.0.0.1", 0, threads)
-    loop = threading.Thread(target=server.run, daemon=True)
-    loop.start()
-    try:
-        yield server
-    finally:
-        server.task_dispatcher.shutdown(timeout=5)
-        # Closing every socket from inside the loop ends it; from this thread it would race the loop.
-        server.trigger.pull_trigger(lambda: [each.close() for each in list(server._map.values())])
-        loop.join(timeout=DEADLINE)
 
 
 @pytest.fixture()
 def settings(monkeypatch):
     """Change WAITRESS_SETTINGS for the server the test starts (shorter timeouts, a smaller limit)."""
     return lambda **changes: [monkeypatch.setitem(serve.WAITRESS_SETTINGS, key, value) for key, value in changes.items()]
-
-
-def connections(server):
-    """The server's open connections (a copy: its loop changes the dict while we look)."""
-    for _ in range(1000):
-        try:
-            return list(server.active_channels.values())
-        except RuntimeError:
-            continue
-    raise RuntimeError("the server's connections kept changing")
-
-
-def wait_until(condition, what):
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"waited {DEADLINE} s for {what}")
 
 
 def get(port, path="/healthz"):
@@ -101,25 +49,6 @@ def raw_exchange(port, request):
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines[1:])
     return int(lines[0].split()[1]), headers, body
-
-
-def open_sockets(port, count, first_bytes=b"", receive_buffer=None):
-    sockets = []
-    for _ in range(count):
-        sock = socket.socket()
-        if receive_buffer:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        sock.settimeout(DEADLINE)
-        sock.connect(("127.0.0.1", port))
-        if first_bytes:
-            sock.sendall(first_bytes)
-        sockets.append(sock)
-    return sockets
-
-
-def close_all(sockets):
-    for sock in sockets:
-        sock.close()
 
 
 # What the README says of refusals waitress makes before the app: JSON, with the app's security headers.
@@ -173,7 +102,7 @@ def test_clients_that_pipeline_big_files_and_never_read_hold_no_thread():
         attackers = open_sockets(port, 40, request, receive_buffer=4096)
         try:
             # A thread finishing its task lets go of the connection a moment before it counts itself idle.
-            wait_until(lambda: len(connections(server)) >= 40 and server.task_dispatcher.active_count == 0 and all(
+            wait_for(lambda: len(connections(server)) >= 40 and server.task_dispatcher.active_count == 0 and all(
                 not channel.requests and channel.total_outbufs_len > 0 for channel in connections(server)),
                 "every slow reader's answers to be queued with no thread busy")
             assert get(port, "/healthz")[0] == 200
@@ -195,8 +124,8 @@ def test_a_client_that_stops_reading_is_closed_and_its_thread_freed(settings):
         reader = open_sockets(int(server.effective_port), 1, b"GET /streamed HTTP/1.1\r\nHost: x\r\n\r\n",
                               receive_buffer=4096)
         try:
-            wait_until(lambda: server.task_dispatcher.active_count == 1, "a thread to wait on the slow reader")
-            wait_until(lambda: not connections(server) and server.task_dispatcher.active_count == 0,
+            wait_for(lambda: server.task_dispatcher.active_count == 1, "a thread to wait on the slow reader")
+            wait_for(lambda: not connections(server) and server.task_dispatcher.active_count == 0,
                        "the slow reader to be closed and its thread freed")
         finally:
             close_all(reader)

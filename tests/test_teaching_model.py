@@ -15,7 +15,7 @@ import zipfile
 import numpy as np
 import pytest
 from conftest import ROOT, VIEWPORTS
-from test_browser import draw, open_page, settled_guesses, wait_until
+from support import draw, open_page, settled_guesses, wait_until
 
 from bench.common import LiveServer, shared_drawings
 from bench.folders import with_taught
