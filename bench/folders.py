@@ -215,6 +215,22 @@ HOSTILE_FOLDERS = {
 }
 
 
+def make_strangers(parent):
+    """Every folder of HOSTILE_FOLDERS, each in a folder of its own under parent (two may share a name), and a
+    well-formed copy of the shipped model, model-good, that also holds a page and a script (card.html, card.js)
+    which nothing may serve: (the hostile folders in HOSTILE_FOLDERS's order, the good one)."""
+    parent = Path(parent)
+    folders = []
+    for name in HOSTILE_FOLDERS:
+        (parent / name).mkdir()
+        folders.append(make_folder(parent / name, name))
+    good = parent / "model-good"
+    shutil.copytree(SHIPPED, good)
+    (good / "card.html").write_text("<script src=card.js></script>")
+    (good / "card.js").write_text("alert(localStorage.length)")
+    return folders, good
+
+
 def make_folder(parent, name):
     """The hostile folder `name` of HOSTILE_FOLDERS, made under parent (which must exist); its path."""
     _, folder_name, change, _ = HOSTILE_FOLDERS[name]

@@ -36,7 +36,6 @@ import http.client
 import io
 import json
 import os
-import shutil
 import socket
 import statistics
 import struct
@@ -45,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import zlib
 from pathlib import Path
 
@@ -571,17 +571,10 @@ def server_families_lines(families):
 
 def model_folders():
     """Family 5: serve.py with every hostile folder beside a well-formed one holding a page and a script."""
-    from bench.folders import HOSTILE_FOLDERS, RAN, SHIPPED, make_folder
+    from bench.folders import RAN, make_strangers
 
     with tempfile.TemporaryDirectory() as parent:
-        folders = []
-        for name in HOSTILE_FOLDERS:
-            os.mkdir(Path(parent) / name)
-            folders.append(make_folder(Path(parent) / name, name))
-        good = Path(parent) / "model-good"
-        shutil.copytree(SHIPPED, good)
-        (good / "card.html").write_text("<script src=card.js></script>")
-        (good / "card.js").write_text("alert(localStorage.length)")
+        folders, good = make_strangers(parent)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -593,8 +586,9 @@ def model_folders():
             wait_until_healthy(process, f"http://127.0.0.1:{port}/")
             ready_seconds = time.monotonic() - started
             peak_mib = memory_kib(process.pid, "VmHWM") / 1024
-            listed = json.loads(probe_body(port, "/models"))["models"]
-            probes = {path: probe_status(port, path) for path in (
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/models", timeout=10) as answer:
+                listed = json.load(answer)["models"]
+            probes = {path: probe(port, path)[0] for path in (
                 "/models/good/card.html", "/model-good/card.html", "/models/good/model.json",
                 "/models/environ/taught.ndjson")}
         finally:
@@ -606,24 +600,6 @@ def model_folders():
             "command_ran": any((folder / RAN).exists() for folder in folders), "probes": probes,
             "seconds_to_healthy": round(ready_seconds, 1), "peak_memory_mib": round(peak_mib),
         }
-
-
-def probe_status(port, path):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", path)
-        return connection.getresponse().status
-    finally:
-        connection.close()
-
-
-def probe_body(port, path):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", path)
-        return connection.getresponse().read()
-    finally:
-        connection.close()
 
 
 INTERRUPTED_COMMANDS = {

@@ -21,7 +21,7 @@ import zipfile
 import pytest
 from conftest import ROOT
 
-from bench.folders import HOSTILE_FOLDERS, RAN, SHIPPED, make_folder, with_taught
+from bench.folders import HOSTILE_FOLDERS, RAN, SHIPPED, make_folder, make_strangers, with_taught
 from training.modelfolder import MAX_MODEL_BYTES, WebModelError, check_model_id, read_model_folder
 from training.unpack import main as unpack_main
 
@@ -101,11 +101,7 @@ def strangers_app(tmp_path_factory):
     from serve import create_app
 
     parent = tmp_path_factory.mktemp("strangers")
-    folders = [folder_in(parent, name) for name in HOSTILE_FOLDERS]
-    good = parent / "model-good"
-    shutil.copytree(SHIPPED, good)
-    (good / "card.html").write_text("<script src=card.js></script>")
-    (good / "card.js").write_text("alert(localStorage.length)")
+    folders, good = make_strangers(parent)
     web = parent / "web"
     (web / "js").mkdir(parents=True)
     (web / "index.html").write_text("<title>sketch</title>")

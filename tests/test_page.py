@@ -508,10 +508,10 @@ def test_the_last_model_picked_wins(browser, live_server):
 
 
 def test_the_page_states_the_shipped_threshold_as_the_readme_quotes_it(desktop, live_server):
-    """The README: the page states the threshold ("sure from 44.3%"), the shipped model's, to one decimal."""
+    """docs/guide.md: the page states the threshold ("sure from 44.3%"), the shipped model's, to one decimal."""
     threshold = json.loads((ROOT / "web" / "model" / "metadata.json").read_text())["confidence_threshold"]
     stated = f"sure from {100 * threshold:.1f}%"
-    assert f'("{stated}")' in " ".join((ROOT / "README.md").read_text().split())
+    assert f'("{stated}")' in " ".join((ROOT / "docs" / "guide.md").read_text().split())
     page = open_page(desktop, live_server)
     assert stated in page.inner_text("#info").replace("\u00a0", " ")
     assert page.errors == []

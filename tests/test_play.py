@@ -219,8 +219,8 @@ def test_a_scribble_times_out_and_a_miss_becomes_a_correction(browser, live_serv
 
 
 def test_skip_escape_and_mute_from_the_keyboard_restore_the_free_drawing(desktop, live_server):
-    """The README's keys, played: "S skips, M mutes, Escape leaves and gives your drawing back"."""
-    readme = " ".join((ROOT / "README.md").read_text().split())
+    """docs/guide.md's keys, played: "S skips, M mutes, Escape leaves and gives your drawing back"."""
+    readme = " ".join((ROOT / "docs" / "guide.md").read_text().split())
     assert "(S skips, M mutes, Escape leaves and gives your drawing back;" in readme
     desktop.add_init_script(FAKE_SPEECH)
     page = open_page(desktop, live_server)

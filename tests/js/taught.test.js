@@ -33,7 +33,7 @@ test('the page suggests as many drawings a class as bench.teach teaches from and
   const examples = Number(bench.match(/^EXAMPLES = (\d+)/m)[1]);
   assert.equal(SUGGESTED_DRAWINGS, examples);
   const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
-  const readme = readFileSync(new URL('README.md', root), 'utf8').replace(/\s+/g, ' ');
+  const readme = readFileSync(new URL('docs/guide.md', root), 'utf8').replace(/\s+/g, ' ');
   assert.ok(readme.includes(`(about ${words[SUGGESTED_DRAWINGS]} drawings)`));
 });
 

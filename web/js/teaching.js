@@ -146,7 +146,7 @@ export function createTeachingPanel(page) {
     const { name, bytes } = await savedModel();
     download(new Blob([bytes], { type: 'application/zip' }), name);
     ui.showMessage(`Saved ${name}: \`.venv/bin/python -m training.unpack ${name}\` puts it in web/, where \`make run\` `
-      + 'serves it (README, "Download as a model").',
+      + 'serves it (docs/guide.md, "Download as a model").',
       { near: 'taught-files' });
   }, { near: 'taught-files' }));
 
